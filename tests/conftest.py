@@ -1,0 +1,51 @@
+import os
+
+import pytest
+
+from config.celery import app as celery_app
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made
+# by the same tests are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process():
+    """Tasks run inside the test unless a test starts a real worker (see test_celery)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and cached pages never leak from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def redis_url():
+    """The REDIS_URL under test; skipped without one, except in CI where it must be there."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        if IN_CI:
+            pytest.fail("REDIS_URL is not set, and CI=true requires every service.")
+        pytest.skip("needs Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        if IN_CI:
+            pytest.fail(f"Redis at {url} does not answer: {error}")
+        pytest.skip(f"Redis at {url} does not answer: {error}")
+    return url
+
+
+pytest_plugins = ["tests.browser_fixtures"]

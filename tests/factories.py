@@ -1,0 +1,66 @@
+import factory
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+
+from accounts.models import Organisation, OrganisationDomain, User, VerificationMethod, VerificationState
+
+DEFAULT_PASSWORD = "a-long-test-password"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"City {n}")
+    slug = factory.Sequence(lambda n: f"city-{n}")
+    country = "Canada"
+    metropolis_region = "North America"
+
+
+class OrganisationDomainFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrganisationDomain
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    domain = factory.Sequence(lambda n: f"city{n}.example")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A signed-up member with a confirmed email, not verified as an official."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"member{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@mail.example")
+    display_name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+
+    @factory.post_generation
+    def confirmed_email(user, create, extracted, **kwargs):
+        if create:
+            user.save()
+            EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+
+class OfficialFactory(UserFactory):
+    """A verified official of an organisation."""
+
+    username = factory.Sequence(lambda n: f"official{n}")
+    position = "Head of ICT Division"
+    organisation = factory.SubFactory(OrganisationFactory)
+    verification_state = VerificationState.VERIFIED
+    verification_method = VerificationMethod.REVIEW
+    verified_at = factory.LazyFunction(timezone.now)
+
+
+class ModeratorFactory(OfficialFactory):
+    username = factory.Sequence(lambda n: f"moderator{n}")
+    is_moderator = True
+
+
+class StaffFactory(OfficialFactory):
+    username = factory.Sequence(lambda n: f"staff{n}")
+    is_staff = True
