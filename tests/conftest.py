@@ -49,3 +49,50 @@ def redis_url():
 
 
 pytest_plugins = ["tests.browser_fixtures"]
+
+
+ROLES = ["anonymous", "member", "verified", "moderator", "staff", "silenced", "suspended"]
+
+
+def make_user(role: str):
+    """A user in one of the permission matrix's roles (None for anonymous).
+
+    Moderators and staff have enrolled in MFA, as they must before any moderation page.
+    """
+    from datetime import timedelta
+
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.utils import timezone
+
+    from tests.factories import ModeratorFactory, OfficialFactory, StaffFactory, UserFactory
+
+    if role == "anonymous":
+        return None
+    if role == "member":
+        return UserFactory()
+    if role == "verified":
+        return OfficialFactory()
+    if role in {"moderator", "staff"}:
+        user = ModeratorFactory() if role == "moderator" else StaffFactory()
+        TOTP.activate(user, generate_totp_secret())
+        return user
+    later = timezone.now() + timedelta(days=7)
+    if role == "silenced":
+        return OfficialFactory(silenced_until=later, silenced_reason="Cooling off")
+    if role == "suspended":
+        return OfficialFactory(suspended_until=later, suspended_reason="Abuse")
+    raise ValueError(role)
+
+
+@pytest.fixture
+def client_as(client, db):
+    """client_as("moderator") -> a test client signed in as a fresh user of that role."""
+
+    def sign_in(role: str):
+        user = make_user(role)
+        if user is not None:
+            client.force_login(user)
+        client.user = user
+        return client
+
+    return sign_in
