@@ -40,6 +40,7 @@ class HttpURLField(forms.URLField):
     """A web link; refuses javascript:, ftp:, data: and the like, and does not guess a scheme."""
 
     default_validators = [http_only]
+    default_error_messages = {"invalid": http_only.message}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("assume_scheme", "https")

@@ -428,6 +428,7 @@ def organisation_detail(request, slug: str):
         verified_officials()
         .filter(organisation=organisation)
         .select_related("organisation")
+        .prefetch_related("expertise")
         .order_by("display_name", "username")
     )
     page = Paginator(officials, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
