@@ -245,6 +245,7 @@ class Post(models.Model):
         ]
         indexes = [
             models.Index(fields=["topic", "root_number", "depth"], name="post_tree"),
+            models.Index(fields=["topic", "depth", "number"], name="post_tree_roots"),
             models.Index(fields=["author", "-created_at"], name="post_author_activity"),
         ]
 
