@@ -138,12 +138,14 @@ def verify_official(
     domain: str = "",
     reason: str = "",
     ip: str | None = None,
+    notify: bool = True,
 ) -> bool:
     """Make `user` a verified official of `organisation` by `method` (email domain, review, roster).
 
-    Called by the email-confirmation hook, the review queue and roster import; never
-    directly from a view. Verifying again by the same route renews the expiry.
-    After commit the person is emailed. Returns False when nothing changed.
+    Called by the email-confirmation hook, the review queue, roster import and the demo
+    seed (with notify=False); never directly from a view. Verifying again by the same
+    route renews the expiry. After commit the person is emailed. Returns False when
+    nothing changed.
     """
     now = timezone.now()
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -170,7 +172,7 @@ def verify_official(
         organisation=organisation,
         reason=reason,
         ip=ip,
-        notice="verified",
+        notice="verified" if notify else None,
         notice_context={"organisation": organisation.name},
     )
     user.organisation = organisation
