@@ -159,6 +159,19 @@ def verify_official(
     user.verification_reminded_at = None
     user.verification_domain = domain if method == VerificationMethod.EMAIL_DOMAIN else ""
     if same:
+        if user.verification_expires_at:
+            # A renewal: the state stays, the end date moves; the audit trail still says so.
+            VerificationEvent.objects.create(
+                subject=user,
+                actor=actor,
+                action="renew",
+                from_state=user.verification_state,
+                to_state=user.verification_state,
+                method=method,
+                organisation=organisation,
+                reason=reason,
+                ip_address=ip or None,
+            )
         user.save(
             update_fields=["verification_expires_at", "verification_reminded_at", "verification_domain"]
         )

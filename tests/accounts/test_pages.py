@@ -444,3 +444,25 @@ def test_changing_email_through_allauth_re_runs_verification(client_as, django_c
     change_to("member@gmail.com")
     assert member.verification_state == VerificationState.REVOKED
     assert "replaced" in VerificationEvent.objects.filter(subject=member).first().reason
+
+
+def test_avatars_are_served_but_evidence_is_not(client_as, settings):
+    client = client_as("member")
+    client.post(
+        "/profile/edit",
+        {
+            "display_name": "A",
+            "username": client.user.username,
+            "time_zone": "UTC",
+            "avatar_upload": SimpleUploadedFile("a.png", png_bytes()),
+        },
+    )
+    client.user.refresh_from_db()
+    assert client.get(client.user.avatar.url).status_code == 200
+    request = services.request_verification(
+        UserFactory(),
+        position="x",
+        organisation=OrganisationFactory(),
+        evidence=services.Evidence(file=SimpleUploadedFile("e.pdf", PDF)),
+    )
+    assert client.get(settings.MEDIA_URL + request.evidence_file.name).status_code == 404
