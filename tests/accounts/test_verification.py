@@ -285,7 +285,8 @@ def test_renewing_before_the_end_moves_the_date_and_is_audited(client):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         services.handle_confirmed_email(user, user.email)
-    token = services.renewal_token(user)
+    with time_machine.travel(start + timedelta(days=335), tick=False):
+        token = services.renewal_token(user)  # sent with the reminder
     later = start + timedelta(days=340)
     with time_machine.travel(later, tick=False):
         assert "Renew my verification" in client.get(f"/verification/renew/{token}/").content.decode()
