@@ -130,6 +130,9 @@ class User(AbstractUser):
     # The official domain an email-domain verification rests on: removing it revokes them.
     verification_domain = models.CharField(max_length=253, blank=True, db_index=True)
     verification_reminded_at = models.DateTimeField(null=True, blank=True)
+    # The last verification notice the person has not seen in the site yet (a key of
+    # accounts.notifications.SUBJECTS); shown once as a message, then cleared.
+    verification_notice = models.CharField(max_length=32, blank=True)
     avatar = models.ImageField(_("avatar"), upload_to=avatar_path, blank=True)
     expertise = TaggableManager(
         verbose_name=_("expertise"), help_text=_("Topics you know well, separated by commas."), blank=True

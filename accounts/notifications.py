@@ -22,13 +22,18 @@ def site_url(path: str) -> str:
 
 
 def notify_verification(user, kind: str, **context) -> None:
-    """Email `user` about a verification change of `kind`, after the surrounding transaction commits.
+    """Tell `user` about a verification change of `kind`: by email after the surrounding
+    transaction commits, and in the site as a message on their next page.
 
     The text is rendered now, in the person's preferred language, from
     templates/accounts/email/verification.txt; a rolled-back change sends nothing.
     """
+    from .models import User
     from .tasks import send_email
 
+    # In the site: a one-time message on their next page (accounts.middleware).
+    User.objects.filter(pk=user.pk).update(verification_notice=kind)
+    user.verification_notice = kind  # so a later save() of this instance keeps it
     if not user.email:
         return
     language = user.preferred_language or settings.LANGUAGE_CODE
@@ -47,3 +52,18 @@ def notify_verification(user, kind: str, **context) -> None:
         )
     recipient = user.email
     transaction.on_commit(lambda: send_email.delay(recipient, subject, body))
+
+
+def show_pending_notice(request) -> None:
+    """Turn the person's unseen verification notice into a Django message, once."""
+    from django.contrib import messages
+
+    from .models import User
+
+    user = request.user
+    kind = user.verification_notice
+    if kind in SUBJECTS:
+        level = messages.SUCCESS if kind == "verified" else messages.WARNING
+        messages.add_message(request, level, SUBJECTS[kind] + ". " + str(_("See your verification page.")))
+    User.objects.filter(pk=user.pk).update(verification_notice="")
+    user.verification_notice = ""

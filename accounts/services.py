@@ -138,12 +138,14 @@ def verify_official(
     domain: str = "",
     reason: str = "",
     ip: str | None = None,
+    notify: bool = True,
 ) -> bool:
     """Make `user` a verified official of `organisation` by `method` (email domain, review, roster).
 
-    Called by the email-confirmation hook, the review queue and roster import; never
-    directly from a view. Verifying again by the same route renews the expiry.
-    After commit the person is emailed. Returns False when nothing changed.
+    Called by the email-confirmation hook, the review queue, roster import and the demo
+    seed (with notify=False); never directly from a view. Verifying again by the same
+    route renews the expiry. After commit the person is emailed. Returns False when
+    nothing changed.
     """
     now = timezone.now()
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -157,6 +159,19 @@ def verify_official(
     user.verification_reminded_at = None
     user.verification_domain = domain if method == VerificationMethod.EMAIL_DOMAIN else ""
     if same:
+        if user.verification_expires_at:
+            # A renewal: the state stays, the end date moves; the audit trail still says so.
+            VerificationEvent.objects.create(
+                subject=user,
+                actor=actor,
+                action="renew",
+                from_state=user.verification_state,
+                to_state=user.verification_state,
+                method=method,
+                organisation=organisation,
+                reason=reason,
+                ip_address=ip or None,
+            )
         user.save(
             update_fields=["verification_expires_at", "verification_reminded_at", "verification_domain"]
         )
@@ -170,7 +185,7 @@ def verify_official(
         organisation=organisation,
         reason=reason,
         ip=ip,
-        notice="verified",
+        notice="verified" if notify else None,
         notice_context={"organisation": organisation.name},
     )
     user.organisation = organisation

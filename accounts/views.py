@@ -161,7 +161,10 @@ def verification(request):
         )
     if request.method == "POST":
         if form is None:
-            messages.error(request, _("You already have a request waiting for review."))
+            if user.is_verified_official:
+                messages.info(request, _("You are already a verified official."))
+            else:
+                messages.error(request, _("You already have a request waiting for review."))
             return redirect("accounts:verification")
         if form.is_valid():
             data = form.cleaned_data
@@ -205,7 +208,8 @@ def verification(request):
         "latest_request": latest_request,
         "latest_event": VerificationEvent.objects.filter(subject=user).select_related("organisation").first(),
         "block_reason": permissions.posting_block_reason(user),
-        "can_renew": user.is_verified_official and user.verification_method in ("email_domain", "roster"),
+        "can_renew": user.verification_method in ("email_domain", "roster")
+        and user.verification_state in (VerificationState.VERIFIED, VerificationState.EXPIRED),
     }
     return render(request, "accounts/verification.html", context)
 

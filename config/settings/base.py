@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AdminRequiresMFAMiddleware",
+    "accounts.middleware.VerificationNoticeMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 

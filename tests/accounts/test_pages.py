@@ -400,3 +400,69 @@ def test_cannot_post_partial_explains_each_case(rf):
     for state in ("pending", "rejected", "revoked", "expired"):
         html = render(UserFactory(verification_state=state))
         assert "Only verified officials can post" in html and "/verification/" in html
+
+
+def test_the_person_sees_a_decision_once_in_the_site(client_as):
+    member_client = client_as("member")
+    member = member_client.user
+    request = services.request_verification(
+        member,
+        position="Clerk",
+        organisation=OrganisationFactory(),
+        evidence=services.Evidence(url="https://a.example"),
+    )
+    from tests.factories import ModeratorFactory
+
+    services.approve_verification_request(
+        request, moderator=ModeratorFactory(), organisation=request.organisation, position="Clerk"
+    )
+    first = member_client.get("/u/").content.decode()
+    assert "You are now a verified official" in first
+    assert "You are now a verified official" not in member_client.get("/u/").content.decode()
+
+
+def test_changing_email_through_allauth_re_runs_verification(client_as, django_capture_on_commit_callbacks):
+    import re
+
+    toronto = OrganisationDomainFactory(domain="toronto.example").organisation
+    client = client_as("member")
+    member = client.user
+
+    def change_to(address):
+        mail.outbox.clear()
+        response = client.post("/accounts/email/", {"action_add": "", "email": address})
+        assert response.status_code == 302
+        link = re.search(r"(/accounts/confirm-email/\S+)", mail.outbox[-1].body).group(1)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(link)
+        member.refresh_from_db()
+
+    change_to("member@toronto.example")
+    assert member.verification_state == VerificationState.VERIFIED
+    assert member.organisation == toronto
+    assert member.email == "member@toronto.example"
+    change_to("member@gmail.com")
+    assert member.verification_state == VerificationState.REVOKED
+    assert "replaced" in VerificationEvent.objects.filter(subject=member).first().reason
+
+
+def test_avatars_are_served_but_evidence_is_not(client_as, settings):
+    client = client_as("member")
+    client.post(
+        "/profile/edit",
+        {
+            "display_name": "A",
+            "username": client.user.username,
+            "time_zone": "UTC",
+            "avatar_upload": SimpleUploadedFile("a.png", png_bytes()),
+        },
+    )
+    client.user.refresh_from_db()
+    assert client.get(client.user.avatar.url).status_code == 200
+    request = services.request_verification(
+        UserFactory(),
+        position="x",
+        organisation=OrganisationFactory(),
+        evidence=services.Evidence(file=SimpleUploadedFile("e.pdf", PDF)),
+    )
+    assert client.get(settings.MEDIA_URL + request.evidence_file.name).status_code == 404

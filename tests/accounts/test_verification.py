@@ -277,3 +277,23 @@ def test_malformed_domains_are_refused(value):
 def test_domains_are_normalised():
     assert services.normalise_domain(" @Toronto.CA. ") == "toronto.ca"
     assert services.normalise_domain("bogotá.gov.co") == "xn--bogot-1qa.gov.co"
+
+
+def test_renewing_before_the_end_moves_the_date_and_is_audited(client):
+    OrganisationDomainFactory(domain="toronto.example")
+    user = UserFactory(email="ana@toronto.example")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        services.handle_confirmed_email(user, user.email)
+    with time_machine.travel(start + timedelta(days=335), tick=False):
+        token = services.renewal_token(user)  # sent with the reminder
+    later = start + timedelta(days=340)
+    with time_machine.travel(later, tick=False):
+        assert "Renew my verification" in client.get(f"/verification/renew/{token}/").content.decode()
+        client.post(f"/verification/renew/{token}/")
+    user.refresh_from_db()
+    assert user.verification_state == VerificationState.VERIFIED
+    assert user.verification_expires_at == later + timedelta(days=365)
+    assert VerificationEvent.objects.filter(subject=user, action="renew").count() == 1
+    response = client.post("/verification/renew/forged-token/", follow=True)
+    assert "invalid or too old" in response.content.decode()

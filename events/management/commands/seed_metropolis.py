@@ -24,7 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, starts_in=None, **options):
-        logins = accounts_seed.seed_demo_accounts()
+        logins = accounts_seed.seed_accounts()
         self.stdout.write(DEMO_PASSWORD_HINT)
         for email, password, role in logins:
             self.stdout.write(f"  {role:<10} {email} / {password}")
