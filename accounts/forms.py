@@ -29,6 +29,11 @@ LANGUAGE_CHOICES = [
     ("nl", _("Dutch")),
     ("ru", _("Russian")),
     ("sw", _("Swahili")),
+    ("sn", _("Shona")),
+    ("hi", _("Hindi")),
+    ("ja", _("Japanese")),
+    ("tr", _("Turkish")),
+    ("id", _("Indonesian")),
 ]
 
 http_only = URLValidator(
@@ -192,7 +197,7 @@ class RosterForm(forms.Form):
 
 
 class OrganisationForm(forms.ModelForm):
-    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Organisation
