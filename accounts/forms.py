@@ -148,11 +148,22 @@ class VerificationRequestForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    organisation = forms.ModelChoiceField(
-        label=_("Organisation"), queryset=Organisation.objects.all(), required=False
+    # Plain choices, computed once per page: a ModelChoiceField would query per request shown.
+    organisation = forms.TypedChoiceField(
+        label=_("Organisation"), coerce=int, required=False, empty_value=None
     )
     new_organisation = forms.CharField(label=_("Or create this organisation"), max_length=200, required=False)
     position = forms.CharField(label=_("Position"), max_length=200)
+
+    def __init__(self, *args, organisation_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if organisation_choices is None:
+            organisation_choices = list(Organisation.objects.values_list("pk", "name"))
+        self.fields["organisation"].choices = [("", "---------"), *organisation_choices]
+
+    def clean_organisation(self):
+        pk = self.cleaned_data.get("organisation")
+        return Organisation.objects.filter(pk=pk).first() if pk else None
 
     def clean(self):
         data = super().clean()
