@@ -303,7 +303,7 @@ class ProfileForm(forms.ModelForm):
         self.fields["bio"].widget = forms.Textarea(attrs={"rows": 4})
         self.fields["languages"].initial = self.instance.languages
         self.fields["preferred_language"].initial = self.instance.preferred_language
-        if self.instance.is_verified_official:
+        if self.instance.is_verified_official and self.instance.verification_method == "review":
             # Position is what a moderator confirmed; changing it means asking again.
             self.fields["position"].disabled = True
             self.fields["position"].help_text = _("Confirmed at verification; ask a moderator to change it.")

@@ -400,6 +400,8 @@ def approve_verification_request(
     approval (double click, two moderators) changes nothing and returns False.
     The evidence file is deleted; the person is emailed after commit.
     """
+    if request_obj.user_id == moderator.pk:
+        raise VerificationError(_("Another moderator must review your own request."))
     locked = _decide(request_obj, VerificationRequest.OPEN_STATES)
     if locked is None:
         return False

@@ -95,3 +95,18 @@ def test_an_email_already_in_use_does_not_reveal_the_account(client):
     assert not User.objects.filter(username="newname", emailaddress__verified=True).exists()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["taken@toronto.example"]
+
+
+def test_a_domain_verified_official_adds_their_position(client, django_capture_on_commit_callbacks):
+    OrganisationDomainFactory(domain="toronto.example")
+    user = sign_up_and_confirm(
+        client, "someone@toronto.example", "someone", django_capture_on_commit_callbacks
+    )
+    assert "Add your position to your profile" in client.get("/verification/").content.decode()
+    client.post(
+        "/profile/edit",
+        {"display_name": "Sam One", "username": "someone", "position": "Open Data Lead", "time_zone": "UTC"},
+    )
+    user.refresh_from_db()
+    assert user.position == "Open Data Lead"
+    assert "Open Data Lead" in client.get("/u/someone").content.decode()

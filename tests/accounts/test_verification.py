@@ -313,3 +313,12 @@ def test_the_periodic_task_expires_lapsed_verifications(settings):
     official.refresh_from_db()
     assert official.verification_state == "expired"
     assert "accounts.expire_verifications" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+def test_a_moderator_cannot_approve_their_own_request():
+    moderator = ModeratorFactory(verification_state=VerificationState.UNVERIFIED)
+    request = file_request(moderator)
+    with pytest.raises(services.VerificationError):
+        services.approve_verification_request(
+            request, moderator=moderator, organisation=request.organisation, position="x"
+        )
