@@ -35,6 +35,7 @@ from .models import (
     VerificationRequest,
     VerificationState,
 )
+from .profile_sections import render_profile_sections
 from .signals import client_ip
 
 DIRECTORY_PAGE_SIZE = 30
@@ -56,6 +57,7 @@ def profile(request, username: str):
         "is_self": request.user == person,
         "can_revoke": permissions.can_revoke_verification(request.user, person),
         "revoke_form": RevokeForm(),
+        "sections": render_profile_sections(request, person),
     }
     return render(request, "accounts/profile.html", context)
 
