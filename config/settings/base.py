@@ -213,7 +213,7 @@ X_FRAME_OPTIONS = "DENY"
 
 SITE_NAME = _("Metropolis Peer Learning Forum")
 # Absolute address of the site, for links in emails sent from background tasks.
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+SITE_URL = env("SITE_URL", default="") or "http://127.0.0.1:8000"
 
 LOGGING = {
     "version": 1,
