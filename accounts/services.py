@@ -723,3 +723,11 @@ def update_profile(
         storage = user.avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar))
     return user
+
+
+def complete_signup_profile(user: User, *, display_name: str, position: str) -> User:
+    """Store the name and position given at sign-up (allauth calls this through SignupExtraForm)."""
+    user.display_name = display_name.strip()
+    user.position = position.strip()
+    user.save(update_fields=["display_name", "position"])
+    return user
