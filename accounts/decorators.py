@@ -24,7 +24,7 @@ def mfa_enrolment_redirect(request):
         _(
             "Moderators and staff must protect their account with two-factor authentication "
             "before they can open moderation, review or administration pages. "
-            "Set up an authenticator app below, then go back."
+            "Confirm your password if asked, set up an authenticator app, then open the page again."
         ),
     )
     return redirect(MFA_ENROLMENT_URL_NAME)

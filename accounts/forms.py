@@ -29,6 +29,11 @@ LANGUAGE_CHOICES = [
     ("nl", _("Dutch")),
     ("ru", _("Russian")),
     ("sw", _("Swahili")),
+    ("sn", _("Shona")),
+    ("hi", _("Hindi")),
+    ("ja", _("Japanese")),
+    ("tr", _("Turkish")),
+    ("id", _("Indonesian")),
 ]
 
 http_only = URLValidator(
@@ -143,11 +148,22 @@ class VerificationRequestForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    organisation = forms.ModelChoiceField(
-        label=_("Organisation"), queryset=Organisation.objects.all(), required=False
+    # Plain choices, computed once per page: a ModelChoiceField would query per request shown.
+    organisation = forms.TypedChoiceField(
+        label=_("Organisation"), coerce=int, required=False, empty_value=None
     )
     new_organisation = forms.CharField(label=_("Or create this organisation"), max_length=200, required=False)
     position = forms.CharField(label=_("Position"), max_length=200)
+
+    def __init__(self, *args, organisation_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if organisation_choices is None:
+            organisation_choices = list(Organisation.objects.values_list("pk", "name"))
+        self.fields["organisation"].choices = [("", "---------"), *organisation_choices]
+
+    def clean_organisation(self):
+        pk = self.cleaned_data.get("organisation")
+        return Organisation.objects.filter(pk=pk).first() if pk else None
 
     def clean(self):
         data = super().clean()
@@ -192,7 +208,7 @@ class RosterForm(forms.Form):
 
 
 class OrganisationForm(forms.ModelForm):
-    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Organisation
@@ -287,7 +303,7 @@ class ProfileForm(forms.ModelForm):
         self.fields["bio"].widget = forms.Textarea(attrs={"rows": 4})
         self.fields["languages"].initial = self.instance.languages
         self.fields["preferred_language"].initial = self.instance.preferred_language
-        if self.instance.is_verified_official:
+        if self.instance.is_verified_official and self.instance.verification_method == "review":
             # Position is what a moderator confirmed; changing it means asking again.
             self.fields["position"].disabled = True
             self.fields["position"].help_text = _("Confirmed at verification; ask a moderator to change it.")
@@ -303,3 +319,22 @@ class ProfileForm(forms.ModelForm):
     def clean_avatar_upload(self):
         upload = self.cleaned_data.get("avatar_upload")
         return reencode_avatar(upload) if upload else None
+
+
+class SignupExtraForm(forms.Form):
+    """Extra sign-up fields (allauth ACCOUNT_SIGNUP_FORM_CLASS): how others will see you."""
+
+    display_name = forms.CharField(
+        label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    position = forms.CharField(
+        label=_("Your position"),
+        max_length=200,
+        required=False,
+        help_text=_("For example: Head of ICT Division. Shown next to your name."),
+    )
+
+    def signup(self, request, user) -> None:
+        services.complete_signup_profile(
+            user, display_name=self.cleaned_data["display_name"], position=self.cleaned_data["position"]
+        )

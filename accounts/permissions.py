@@ -79,3 +79,23 @@ def posting_block_reason(user) -> str | None:
         user.verification_state,
         _("Only verified officials can post. Ask to be verified as an official of your organisation."),
     )
+
+
+def verified_officials():
+    """Queryset matching is_verified: the active accounts the directory lists."""
+    from .models import User, VerificationState
+
+    return User.objects.filter(is_active=True, verification_state=VerificationState.VERIFIED)
+
+
+def can_review_verifications(user) -> bool:
+    """Moderators and staff review requests (their pages also need MFA: accounts.decorators)."""
+    return is_moderator(user)
+
+
+def can_manage_organisations(user) -> bool:
+    return is_staff(user)
+
+
+def can_revoke_verification(user, person) -> bool:
+    return is_moderator(user) and person.is_verified_official and person.pk != user.pk

@@ -35,14 +35,10 @@ from .models import (
     VerificationRequest,
     VerificationState,
 )
+from .profile_sections import render_profile_sections
 from .signals import client_ip
 
 DIRECTORY_PAGE_SIZE = 30
-
-
-def verified_officials():
-    """The people the directory lists: verified, active accounts."""
-    return User.objects.filter(is_active=True, verification_state=VerificationState.VERIFIED)
 
 
 # --- profiles and directory ---------------------------------------------------------------
@@ -59,8 +55,9 @@ def profile(request, username: str):
         "person": person,
         "languages": [language_names.get(code, code) for code in person.languages],
         "is_self": request.user == person,
-        "can_revoke": permissions.is_moderator(request.user) and person.is_verified_official,
+        "can_revoke": permissions.can_revoke_verification(request.user, person),
         "revoke_form": RevokeForm(),
+        "sections": render_profile_sections(request, person),
     }
     return render(request, "accounts/profile.html", context)
 
@@ -89,7 +86,7 @@ def profile_edit(request):
 
 
 def directory(request):
-    people = verified_officials().select_related("organisation").prefetch_related("expertise")
+    people = permissions.verified_officials().select_related("organisation").prefetch_related("expertise")
     filters = {
         "organisation": request.GET.get("organisation", ""),
         "country": request.GET.get("country", ""),
@@ -254,6 +251,7 @@ def review_verifications(request):
     )
     waiting = VerificationRequest.objects.filter(state=VerificationRequest.State.NEEDS_INFORMATION).count()
     page = Paginator(requests, 20).get_page(request.GET.get("page"))
+    organisation_choices = list(Organisation.objects.values_list("pk", "name"))
     for item in page:
         item.approve_form = ApproveForm(
             initial={
@@ -262,6 +260,7 @@ def review_verifications(request):
                 "position": item.position,
             },
             prefix=f"r{item.pk}",
+            organisation_choices=organisation_choices,
         )
         item.reject_form = RejectForm(prefix=f"r{item.pk}")
         item.ask_form = AskForm(prefix=f"r{item.pk}")
@@ -429,7 +428,7 @@ def organisations(request):
 def organisation_detail(request, slug: str):
     organisation = get_object_or_404(Organisation, slug=slug)
     officials = (
-        verified_officials()
+        permissions.verified_officials()
         .filter(organisation=organisation)
         .select_related("organisation")
         .prefetch_related("expertise")

@@ -151,6 +151,7 @@ LOGIN_REDIRECT_URL = "/"
 # django-allauth: email log-in, mandatory confirmation, no enumeration.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
@@ -213,7 +214,7 @@ X_FRAME_OPTIONS = "DENY"
 
 SITE_NAME = _("Metropolis Peer Learning Forum")
 # Absolute address of the site, for links in emails sent from background tasks.
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+SITE_URL = env("SITE_URL", default="") or "http://127.0.0.1:8000"
 
 LOGGING = {
     "version": 1,

@@ -466,3 +466,19 @@ def test_avatars_are_served_but_evidence_is_not(client_as, settings):
         evidence=services.Evidence(file=SimpleUploadedFile("e.pdf", PDF)),
     )
     assert client.get(settings.MEDIA_URL + request.evidence_file.name).status_code == 404
+
+
+def test_other_apps_can_add_a_section_to_profiles(client):
+    from django.utils.html import format_html
+
+    from accounts import profile_sections
+
+    def recent_activity(request, person):
+        return format_html("<section><h2>Recent activity of {}</h2></section>", person.name)
+
+    profile_sections.register_profile_section(recent_activity)
+    try:
+        person = UserFactory(display_name="Ana")
+        assert "Recent activity of Ana" in client.get(f"/u/{person.username}").content.decode()
+    finally:
+        profile_sections._sections.remove(recent_activity)

@@ -58,3 +58,29 @@ def test_profile_budget(client, django_assert_num_queries):
     with django_assert_num_queries(small):
         client.get(f"/u/{person.username}")
     assert small <= 3
+
+
+def pending_requests(n):
+    from accounts import services
+    from tests.factories import UserFactory
+
+    for _ in range(n):
+        services.request_verification(
+            UserFactory(),
+            position="Clerk",
+            organisation=OrganisationFactory(),
+            evidence=services.Evidence(url="https://a.example"),
+        )
+
+
+@pytest.mark.parametrize(
+    ("role", "url"), [("moderator", "/review/verifications"), ("staff", "/review/verifications/audit")]
+)
+def test_review_queue_and_audit_budget(client_as, django_assert_num_queries, role, url):
+    client = client_as(role)
+    pending_requests(2)
+    small = count(client, url)
+    pending_requests(8)
+    with django_assert_num_queries(small):
+        client.get(url)
+    assert small <= 12

@@ -297,3 +297,28 @@ def test_renewing_before_the_end_moves_the_date_and_is_audited(client):
     assert VerificationEvent.objects.filter(subject=user, action="renew").count() == 1
     response = client.post("/verification/renew/forged-token/", follow=True)
     assert "invalid or too old" in response.content.decode()
+
+
+def test_the_periodic_task_expires_lapsed_verifications(settings):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from accounts.tasks import expire_verifications
+
+    official = OfficialFactory(verification_expires_at=timezone.now() + timedelta(days=1))
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        assert tuple(expire_verifications.delay().get()) == (0, 1)
+    official.refresh_from_db()
+    assert official.verification_state == "expired"
+    assert "accounts.expire_verifications" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+def test_a_moderator_cannot_approve_their_own_request():
+    moderator = ModeratorFactory(verification_state=VerificationState.UNVERIFIED)
+    request = file_request(moderator)
+    with pytest.raises(services.VerificationError):
+        services.approve_verification_request(
+            request, moderator=moderator, organisation=request.organisation, position="x"
+        )

@@ -22,6 +22,7 @@ def test_sign_up_confirm_and_request_verification(page):
     audit(page)
     page.get_by_label("Email").fill("someone@gmail.com")
     page.get_by_label("Username").fill("someone")
+    page.get_by_label("Your name").fill("Rudo Chikwanha")
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
     page.get_by_role("button", name="Sign Up").click()
@@ -112,3 +113,25 @@ def test_staff_are_sent_to_enrolment_then_work_the_queue(page):
     ):
         page.goto(url)
         audit(page)
+
+
+def test_verification_page_is_usable_at_360_px(phone_page):
+    from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+    member = UserFactory(email="member@gmail.com")
+    OrganisationFactory(name="Metropolitan Area of Barcelona (AMB)")
+    phone_page.goto("/accounts/login/")
+    phone_page.locator("#id_login").fill(member.email)
+    phone_page.locator("#id_password").fill(DEFAULT_PASSWORD)
+    phone_page.get_by_role("button", name="Sign In").click()
+    phone_page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    phone_page.goto("/verification/")
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 360
+    audit(phone_page)
+    # Bad input: the page says what is wrong and keeps what was typed.
+    phone_page.get_by_label("Your position").fill("Head of Smart City")
+    phone_page.get_by_label("Link to an official page that names you").fill("javascript:alert(1)")
+    phone_page.get_by_role("button", name="Send my request").click()
+    phone_page.get_by_text("Enter a link that starts with http:// or https://.").first.wait_for()
+    assert phone_page.get_by_label("Your position").input_value() == "Head of Smart City"
+    audit(phone_page)
