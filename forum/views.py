@@ -85,6 +85,8 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
         "counts": reading.list_counts(user, marker),
         "categories": permissions.visible_categories(user).filter(parent__isnull=True),
         "can_start_topic": user.is_authenticated and permissions.posting_block_reason(user) is None,
+        # Signed-in people who cannot post see why, and what to do, above every list.
+        "posting_block_reason": permissions.posting_block_reason(user) if user.is_authenticated else None,
         **(extra or {}),
     }
     return render(request, "forum/latest.html", context)
@@ -511,11 +513,15 @@ def post_history(request, post_id: int):
     )
 
 
-@require_POST
 def withdraw(request, post_id: int):
+    """Ask first (a page that works without JavaScript), then withdraw on POST."""
     post = _post_for(request, post_id)
+    if not permissions.can_withdraw_post(request.user, post):
+        return _deny(request, _("You cannot withdraw this post."))
+    if request.method != "POST":
+        return render(request, "forum/withdraw_post.html", {"post": post, "topic": post.topic})
     services.withdraw_post(request.user, post)
-    messages.success(request, _("Your post is withdrawn; a note says so in its place."))
+    messages.success(request, _("The post is withdrawn; a note says so in its place."))
     return redirect(_back_to(post))
 
 
