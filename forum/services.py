@@ -351,13 +351,17 @@ def unhide_post(moderator, post: Post) -> Post:
 def toggle_like(user, post: Post) -> bool:
     """Like a post, or take the like back. Returns whether it is liked now. Not one's own post."""
     permissions.check_like(user, post)
-    with transaction.atomic():
-        deleted, _detail = Like.objects.filter(user=user, post=post).delete()
-        change = -1 if deleted else 1
-        if not deleted:
-            Like.objects.create(user=user, post=post)
-        Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + change)
-        Topic.objects.filter(pk=post.topic_id).update(likes_count=F("likes_count") + change)
+    try:
+        with transaction.atomic():
+            deleted, _detail = Like.objects.filter(user=user, post=post).delete()
+            change = -1 if deleted else 1
+            if not deleted:
+                Like.objects.create(user=user, post=post)
+            Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + change)
+            Topic.objects.filter(pk=post.topic_id).update(likes_count=F("likes_count") + change)
+    except IntegrityError:
+        # A double click raced this one and liked first; its counters stand, ours rolled back.
+        return True
     return not deleted
 
 
@@ -387,17 +391,19 @@ def save_draft(
     if not raw.strip() and not title.strip():
         discard_draft(user, key)
         return None
-    draft, _created = Draft.objects.update_or_create(
-        user=user,
-        key=key[:64],
-        defaults={
-            "raw": raw,
-            "title": title,
-            "reply_to_number": reply_to_number,
-            "category": category,
-            "updated_at": timezone.now(),
-        },
-    )
+    defaults = {
+        "raw": raw,
+        "title": title,
+        "reply_to_number": reply_to_number,
+        "category": category,
+        "updated_at": timezone.now(),
+    }
+    try:
+        draft, _created = Draft.objects.update_or_create(user=user, key=key[:64], defaults=defaults)
+    except IntegrityError:
+        # Two autosaves created the draft at once; the other one exists now, so update it.
+        Draft.objects.filter(user=user, key=key[:64]).update(**defaults)
+        draft = Draft.objects.get(user=user, key=key[:64])
     return draft
 
 

@@ -13,7 +13,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.db.models import Case, Q, When
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -84,6 +85,8 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
         "counts": reading.list_counts(user, marker),
         "categories": permissions.visible_categories(user).filter(parent__isnull=True),
         "can_start_topic": user.is_authenticated and permissions.posting_block_reason(user) is None,
+        # Signed-in people who cannot post see why, and what to do, above every list.
+        "posting_block_reason": permissions.posting_block_reason(user) if user.is_authenticated else None,
         **(extra or {}),
     }
     return render(request, "forum/latest.html", context)
@@ -510,11 +513,15 @@ def post_history(request, post_id: int):
     )
 
 
-@require_POST
 def withdraw(request, post_id: int):
+    """Ask first (a page that works without JavaScript), then withdraw on POST."""
     post = _post_for(request, post_id)
+    if not permissions.can_withdraw_post(request.user, post):
+        return _deny(request, _("You cannot withdraw this post."))
+    if request.method != "POST":
+        return render(request, "forum/withdraw_post.html", {"post": post, "topic": post.topic})
     services.withdraw_post(request.user, post)
-    messages.success(request, _("Your post is withdrawn; a note says so in its place."))
+    messages.success(request, _("The post is withdrawn; a note says so in its place."))
     return redirect(_back_to(post))
 
 
@@ -564,6 +571,35 @@ def save_draft(request):
         category=category,
     )
     return render(request, "forum/_draft_status.html", {"draft": draft})
+
+
+def mention_suggestions(request):
+    """People whose username or name starts with ?q= (for @ autocompletion), verified officials first."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    query = request.GET.get("q", "").strip().lstrip("@")[:30]
+    if not query:
+        return JsonResponse({"people": []})
+    people = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(username__istartswith=query) | Q(display_name__istartswith=query))
+        .annotate(verified_first=Case(When(verification_state="verified", then=0), default=1))
+        .order_by("verified_first", "username")
+        .values("username", "display_name", "position")[:8]
+    )
+    return JsonResponse(
+        {
+            "people": [
+                {
+                    "username": p["username"],
+                    "name": p["display_name"] or p["username"],
+                    "position": p["position"],
+                }
+                for p in people
+            ]
+        }
+    )
 
 
 # --- Moderator topic actions ----------------------------------------------------------------

@@ -54,12 +54,15 @@ def test_official_replies_to_a_colleague_with_a_quote_and_keeps_the_draft(page, 
     composer = page.locator("#composer-raw")
     assert composer.input_value().startswith(f'[quote="harare_ict, post:2, topic:{topic.pk}"]')
     composer.press("End")
-    composer.type("We designed for SMS first in Quito too.")
+    composer.type("We designed for SMS first in Quito too. Thanks @toro")
+    suggestion = page.get_by_role("button", name="@toronto_connected — Jordan Clarke")
+    suggestion.click()
+    assert composer.input_value().endswith("Thanks @toronto_connected ")
     page.wait_for_function("document.getElementById('draft-status').textContent.includes('Draft saved')")
 
     page.reload()
     composer = page.locator("#composer-raw")
-    assert "We designed for SMS first in Quito too." in composer.input_value()
+    assert "We designed for SMS first in Quito too. Thanks @toronto_connected" in composer.input_value()
     assert "Your draft is restored." in page.locator("#draft-status").inner_text()
     assert page.locator("#composer-reply-to").input_value() == "2"
     audit(page)
@@ -73,6 +76,7 @@ def test_official_replies_to_a_colleague_with_a_quote_and_keeps_the_draft(page, 
     article = page.locator(f"#post-{reply.number}")
     assert "In reply to @harare_ict" in article.inner_text()
     assert article.locator("div.quote a").get_attribute("href").endswith(f"/{topic.pk}/2")
+    assert article.locator("a.mention").get_attribute("href") == "/u/toronto_connected"
     audit(page)
 
     page.goto(topic.get_absolute_url() + "?view=tree")

@@ -148,9 +148,10 @@ def test_closed_topic_explains_why_and_keeps_the_text(client, conversation):
 
 def test_members_see_why_they_cannot_post_and_where_to_get_verified(client, conversation):
     client.force_login(UserFactory())
-    html = client.get(conversation.get_absolute_url()).content.decode()
-    assert "Only verified officials can post" in html
-    assert 'href="/verification/"' in html
+    for url in (conversation.get_absolute_url(), "/latest"):
+        html = client.get(url).content.decode()
+        assert "Only verified officials can post" in html
+        assert 'href="/verification/"' in html
 
 
 def test_scheduled_topic_is_listed_with_its_opening_time(client):
@@ -233,7 +234,12 @@ def test_edit_history_shows_a_readable_diff(client, conversation):
 
 def test_withdrawn_and_hidden_posts_leave_a_placeholder(client, conversation):
     post = conversation.posts.get(number=2)
-    services.withdraw_post(post.author, post)
+    client.force_login(post.author)
+    assert (
+        "Withdraw this post?" in client.get(reverse("forum:withdraw_post", args=[post.pk])).content.decode()
+    )
+    client.post(reverse("forum:withdraw_post", args=[post.pk]))
+    client.logout()
     html = client.get(conversation.get_absolute_url()).content.decode()
     assert (
         "The author withdrew this post." in html
@@ -337,3 +343,13 @@ def test_expanding_replies_with_htmx(client, conversation):
     ).content.decode()
     assert "Who paid for it" in html
     assert client.get(reverse("forum:post_replies", args=[answer.pk])).status_code == 302
+
+
+def test_mention_suggestions_for_signed_in_people(client):
+    OfficialFactory(username="anabel", display_name="Anabel Ruiz")
+    UserFactory(username="anonymous_member", display_name="Someone")
+    assert client.get(reverse("forum:mention_suggestions") + "?q=an").status_code == 403
+    client.force_login(OfficialFactory())
+    people = client.get(reverse("forum:mention_suggestions") + "?q=@an").json()["people"]
+    assert people[0] == {"username": "anabel", "name": "Anabel Ruiz", "position": "Head of ICT Division"}
+    assert [p["username"] for p in people] == ["anabel", "anonymous_member"]

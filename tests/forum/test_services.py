@@ -100,6 +100,15 @@ def test_idempotency_key_makes_one_topic_and_one_reply():
     assert first.posts_count == 2
 
 
+def test_markdown_with_scripts_and_pixels_is_stored_as_typed_and_rendered_inert():
+    raw = "Look <script>alert(1)</script> ![](http://tracker.example/p.gif) [x](javascript:alert(1))"
+    post = services.create_reply(OfficialFactory(), TopicFactory(), raw)
+    post.refresh_from_db()
+    assert post.raw == raw
+    assert "<script" not in post.cooked and "tracker.example" not in post.cooked
+    assert 'href="javascript' not in post.cooked
+
+
 def test_replies_are_numbered_and_counted():
     topic = TopicFactory()
     ana, bo = OfficialFactory(), OfficialFactory()
