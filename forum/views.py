@@ -134,8 +134,9 @@ def category(request, slug: str, category_id: int):
         return _deny(request, _("This category is only open to some members."))
     if slug != category.slug:
         return redirect(category.get_absolute_url(), permanent=True)
+    children = list(permissions.visible_categories(request.user).filter(parent=category))
     queryset = permissions.visible_topics(request.user).filter(
-        category__in=[category.pk, *category.children.values_list("pk", flat=True)]
+        category__in=[category.pk, *(child.pk for child in children)]
     )
     queryset = reading.pinned_first(queryset, reading.pinned_scope_for_category())
     return _topic_list(
@@ -145,6 +146,7 @@ def category(request, slug: str, category_id: int):
         kind="category",
         extra={
             "category": category,
+            "subcategories": children,
             "can_start_topic": permissions.can_start_topic(request.user, category),
         },
     )

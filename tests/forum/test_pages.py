@@ -353,3 +353,12 @@ def test_mention_suggestions_for_signed_in_people(client):
     people = client.get(reverse("forum:mention_suggestions") + "?q=@an").json()["people"]
     assert people[0] == {"username": "anabel", "name": "Anabel Ruiz", "position": "Head of ICT Division"}
     assert [p["username"] for p in people] == ["anabel", "anonymous_member"]
+
+
+def test_category_page_includes_its_sub_categories(client):
+    parent = CategoryFactory(name="Digitalisation")
+    child = CategoryFactory(name="Open data", parent=parent)
+    TopicFactory(category=child, title="Which datasets do residents use most?")
+    html = client.get(parent.get_absolute_url()).content.decode()
+    assert "Which datasets do residents use most?" in html
+    assert f'href="{child.get_absolute_url()}"' in html

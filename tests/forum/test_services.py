@@ -315,3 +315,11 @@ def test_seed_bench_makes_consistent_volume_data():
         assert topic.posts_count == topic.n == topic.top == topic.highest_post_number
         assert topic.replies_count == topic.n - 1
         assert topic.participants_count == topic.posts.values("author").distinct().count()
+
+
+def test_categories_have_one_level_of_sub_categories():
+    parent = CategoryFactory()
+    child = CategoryFactory(parent=parent)
+    grandchild = CategoryFactory.build(parent=child, slug="too-deep", name="Too deep")
+    with pytest.raises(ValidationError):
+        grandchild.full_clean()
