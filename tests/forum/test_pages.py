@@ -362,3 +362,21 @@ def test_category_page_includes_its_sub_categories(client):
     html = client.get(parent.get_absolute_url()).content.decode()
     assert "Which datasets do residents use most?" in html
     assert f'href="{child.get_absolute_url()}"' in html
+
+
+def test_preview_without_javascript_keeps_the_text_and_posts_nothing(client, conversation):
+    client.force_login(OfficialFactory())
+    response = client.post(
+        reverse("forum:reply", args=[conversation.pk]), {"raw": "Our **pilot** worked", "preview": "1"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<strong>pilot</strong>" in html and "Our **pilot** worked" in html
+    assert not Post.objects.filter(raw="Our **pilot** worked").exists()
+    category = CategoryFactory()
+    response = client.post(
+        reverse("forum:new_topic"),
+        {"category": category.pk, "title": "Not yet", "raw": "*draft*", "preview": "1"},
+    )
+    assert response.status_code == 200 and "<em>draft</em>" in response.content.decode()
+    assert not Topic.objects.filter(category=category).exists()
