@@ -246,6 +246,8 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["topic", "root_number", "depth"], name="post_tree"),
             models.Index(fields=["topic", "depth", "number"], name="post_tree_roots"),
+            # "Has this person posted here before?" (participants count) on long topics.
+            models.Index(fields=["topic", "author"], name="post_topic_author"),
             models.Index(fields=["author", "-created_at"], name="post_author_activity"),
         ]
 

@@ -150,6 +150,7 @@ def create_topic(
     language: str = "en",
     idempotency_key=None,
     opens_at: datetime | None = None,
+    slug: str | None = None,
 ) -> Topic:
     """Start a topic with its first post. Callers: anyone `can_start_topic` allows.
 
@@ -174,7 +175,7 @@ def create_topic(
             topic = Topic.objects.create(
                 category=category,
                 title=title,
-                slug=slugify(title)[:100] or "topic",
+                slug=slugify(slug or title)[:100] or "topic",
                 author=author,
                 status=status,
                 opens_at=opens_at,

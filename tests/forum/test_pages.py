@@ -380,3 +380,11 @@ def test_preview_without_javascript_keeps_the_text_and_posts_nothing(client, con
     )
     assert response.status_code == 200 and "<em>draft</em>" in response.content.decode()
     assert not Topic.objects.filter(category=category).exists()
+
+
+def test_quote_without_javascript_prefills_the_composer(client, conversation):
+    client.force_login(OfficialFactory())
+    html = client.get(reverse("forum:reply", args=[conversation.pk]) + "?to=2&quote=1").content.decode()
+    assert f"[quote=&quot;ana, post:2, topic:{conversation.pk}&quot;]" in html
+    assert "Free wifi in every market hall." in html
+    assert 'name="reply_to" id="composer-reply-to" value="2"' in html
