@@ -563,3 +563,16 @@ def translate_topic(topic: Topic, *, titles: dict[str, str], bodies: dict[str, s
     )
     topic.refresh_from_db()
     return topic
+
+
+def set_topic_announcement(topic: Topic, texts: dict[str, str], *, url: str = "", by=None) -> Topic:
+    """Show a banner above the topic ({"en": ..., "es": ..., "fr": ...}, English as fallback) with an
+    optional link (a path on this site or an https address); empty texts remove it.
+    Moderators or the system (the events app announces the webinar a question belongs to)."""
+    _check_actor(by)
+    if url and not (url.startswith("/") and not url.startswith("//")) and not url.startswith("https://"):
+        raise ValidationError({"url": _("Use a link on this site or an https address.")})
+    texts = {language: " ".join(text.split())[:300] for language, text in texts.items() if text.strip()}
+    Topic.objects.filter(pk=topic.pk).update(announcement=texts, announcement_url=url if texts else "")
+    topic.refresh_from_db()
+    return topic
