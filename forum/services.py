@@ -150,6 +150,7 @@ def create_topic(
     language: str = "en",
     idempotency_key=None,
     opens_at: datetime | None = None,
+    slug: str | None = None,
 ) -> Topic:
     """Start a topic with its first post. Callers: anyone `can_start_topic` allows.
 
@@ -174,7 +175,7 @@ def create_topic(
             topic = Topic.objects.create(
                 category=category,
                 title=title,
-                slug=slugify(title)[:100] or "topic",
+                slug=slugify(slug or title)[:100] or "topic",
                 author=author,
                 status=status,
                 opens_at=opens_at,
@@ -560,5 +561,18 @@ def translate_topic(topic: Topic, *, titles: dict[str, str], bodies: dict[str, s
     Post.objects.filter(topic=topic, number=1).update(
         cooked_translations={language: cook(raw) for language, raw in bodies.items()}
     )
+    topic.refresh_from_db()
+    return topic
+
+
+def set_topic_announcement(topic: Topic, texts: dict[str, str], *, url: str = "", by=None) -> Topic:
+    """Show a banner above the topic ({"en": ..., "es": ..., "fr": ...}, English as fallback) with an
+    optional link (a path on this site or an https address); empty texts remove it.
+    Moderators or the system (the events app announces the webinar a question belongs to)."""
+    _check_actor(by)
+    if url and not (url.startswith("/") and not url.startswith("//")) and not url.startswith("https://"):
+        raise ValidationError({"url": _("Use a link on this site or an https address.")})
+    texts = {language: " ".join(text.split())[:300] for language, text in texts.items() if text.strip()}
+    Topic.objects.filter(pk=topic.pk).update(announcement=texts, announcement_url=url if texts else "")
     topic.refresh_from_db()
     return topic
