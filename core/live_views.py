@@ -39,10 +39,14 @@ def _refusal(channels: list[str], user) -> tuple[int, str] | None:
 
 
 def _sse(item) -> str:
+    # Unnamed SSE events, so one EventSource "message" listener receives every kind; the payload
+    # has the same shape as an event in /live/poll's answer, minus the id (sent as the SSE id).
     if isinstance(item, live.Reset):
-        return "event: live:reset\ndata: {}\n\n"
-    data = json.dumps({"channel": item.channel, **item.data}, separators=(",", ":"))
-    return f"id: {item.id}\nevent: {item.event}\ndata: {data}\n\n"
+        return 'data: {"event":"reset","channel":null,"data":{}}\n\n'
+    body = json.dumps(
+        {"event": item.event, "channel": item.channel, "data": item.data}, separators=(",", ":")
+    )
+    return f"id: {item.id}\ndata: {body}\n\n"
 
 
 @never_cache

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "core",
+    "notifications",
     "accounts",
     "forum",
     "events",
@@ -68,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -125,7 +127,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Periodic work. With Redis, Celery beat runs it; without, core.inprocess does.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Sends the emails whose task was lost (broker down during the write, worker crash).
+    "notifications-drain-outbox": {"task": "notifications.drain_outbox", "schedule": 60.0},
+}
 
 # Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True), else EMAIL_BACKEND.
 if env("EMAIL_URL", default=""):
@@ -200,6 +205,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 SITE_NAME = _("Metropolis Peer Learning Forum")
+# Absolute links in emails (notifications, unsubscribe) start with this.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# Notifications: emails wait a little (the person may read the post in the site meanwhile).
+NOTIFICATION_EMAIL_DELAY_SECONDS = env.float("NOTIFICATION_EMAIL_DELAY_SECONDS", default=300)
+NOTIFICATION_DIGEST_HOUR = env.int("NOTIFICATION_DIGEST_HOUR", default=7)
 
 LOGGING = {
     "version": 1,
