@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "core",
+    "notifications",
     "accounts",
     "forum",
     "events",
@@ -70,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -109,6 +111,15 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# Live updates (core.live): one Redis stream per channel, capped; see docs/live.md.
+LIVE_STREAM_MAXLEN = env.int("LIVE_STREAM_MAXLEN", default=1000)
+LIVE_STREAM_TTL = env.int("LIVE_STREAM_TTL", default=7 * 24 * 3600)
+LIVE_KEY_PREFIX = env("LIVE_KEY_PREFIX", default="live:")
+LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", default=15)
+LIVE_MAX_CONNECTION_SECONDS = env.float("LIVE_MAX_CONNECTION_SECONDS", default=1800)
+LIVE_RETRY_MS = env.int("LIVE_RETRY_MS", default=3000)
+LIVE_POLL_INTERVAL_MS = env.int("LIVE_POLL_INTERVAL_MS", default=10000)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -123,6 +134,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.expire_verifications",
         "schedule": 60 * 60,
     },
+    # Sends the emails whose task was lost (broker down during the write, worker crash).
+    "notifications-drain-outbox": {"task": "notifications.drain_outbox", "schedule": 60.0},
 }
 
 # Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True), else EMAIL_BACKEND.
@@ -215,6 +228,10 @@ X_FRAME_OPTIONS = "DENY"
 SITE_NAME = _("Metropolis Peer Learning Forum")
 # Absolute address of the site, for links in emails sent from background tasks.
 SITE_URL = env("SITE_URL", default="") or "http://127.0.0.1:8000"
+
+# Notifications: emails wait a little (the person may read the post in the site meanwhile).
+NOTIFICATION_EMAIL_DELAY_SECONDS = env.float("NOTIFICATION_EMAIL_DELAY_SECONDS", default=300)
+NOTIFICATION_DIGEST_HOUR = env.int("NOTIFICATION_DIGEST_HOUR", default=7)
 
 LOGGING = {
     "version": 1,
