@@ -102,6 +102,8 @@ def client_as(client, db):
 def _fast_password_hashing(settings):
     """Hashing a password the production way takes ~0.3 s; tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 def live_backend(request, settings):
     """Run a live-update test against the in-process broker and against Redis Streams."""
