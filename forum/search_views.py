@@ -140,7 +140,6 @@ def discourse_payload(request, term: str, results: SearchResults) -> dict:
                 "like_count": topic.likes_count,
                 "category_id": topic.category_id,
                 "archetype": "regular",
-                "matching_posts_count": hit.matches_in_topic,
             }
         )
     return {
