@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("forum.urls")),
+    path("", include("events.urls")),
 ]
 
 if settings.DEBUG:

@@ -148,6 +148,9 @@ class Event(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("events:detail", args=[self.slug])
+
     def clean(self):
         errors = {}
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
@@ -166,9 +169,6 @@ class Event(models.Model):
     def validate_constraints(self, exclude=None):
         # clean() reports an end before the start next to the field; the check constraint guards the table.
         super().validate_constraints(exclude={*(exclude or ()), "ends_at"})
-
-    def get_absolute_url(self) -> str:
-        return reverse("events:detail", args=[self.slug])
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -273,7 +273,9 @@ class Session(models.Model):
     ends_at = models.DateTimeField(_("ends at"))
     venue = models.CharField(_("venue"), max_length=200, blank=True)
     room = models.CharField(_("room"), max_length=100, blank=True)
-    speakers = models.ManyToManyField(Speaker, blank=True, related_name="sessions", verbose_name=_("speakers"))
+    speakers = models.ManyToManyField(
+        Speaker, blank=True, related_name="sessions", verbose_name=_("speakers")
+    )
 
     class Meta:
         ordering = ["event", "starts_at", "pk"]
@@ -300,9 +302,7 @@ class Registration(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=RegistrationStatus.choices, default=RegistrationStatus.REGISTERED
     )
-    show_publicly = models.BooleanField(
-        _("show me on the public list of attendees"), default=False
-    )
+    show_publicly = models.BooleanField(_("show me on the public list of attendees"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
     # When the person (re)joined the queue or took a seat: the waiting list is served in this order.
     queued_at = models.DateTimeField(default=timezone.now)
@@ -337,3 +337,6 @@ class ReminderSent(models.Model):
                 fields=["registration", "offset_minutes", "starts_at"], name="reminder_once_per_start"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} -{self.offset_minutes} min @ {self.starts_at:%Y-%m-%d %H:%M}"
