@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import linked, permissions
+from . import banner, linked, permissions
 from .models import (
     REMINDER_OFFSETS,
     Event,
@@ -101,6 +101,7 @@ def create_event(actor, **fields) -> Event:
         if organisers:
             event.organisers.set(organisers)
         linked.sync_topics(event, moved=False)
+        banner.refresh_on_commit()
     return event
 
 
@@ -128,6 +129,7 @@ def update_event(event: Event, actor, **changes) -> Event:
         if organisers is not None:
             current.organisers.set(organisers)
         linked.sync_topics(current, moved=moved)
+        banner.refresh_on_commit()
         registered = list(
             current.registrations.filter(status=RegistrationStatus.REGISTERED).values_list(
                 "user_id", flat=True
@@ -319,6 +321,7 @@ def go_live(event: Event, actor=None, *, now: datetime | None = None) -> bool:
         if not stamped:
             return False
         current = Event.objects.get(pk=event.pk)
+        banner.refresh_on_commit()
         linked.open_topics(current, actor)
         # Nobody wants "live now" for an event whose end has already passed (a missed schedule).
         if current.ends_at > now:
@@ -349,6 +352,7 @@ def end_event(event: Event, actor=None, *, now: datetime | None = None) -> bool:
         if not stamped:
             return False
         current = Event.objects.get(pk=event.pk)
+        banner.refresh_on_commit()
         topics = linked.release_topics(current, actor)
         attendees = list(
             current.registrations.filter(status=RegistrationStatus.REGISTERED).values_list(
@@ -389,4 +393,6 @@ def run_schedule(now: datetime | None = None) -> dict:
         started += go_live(event, now=now)
     for event in Event.objects.filter(Q(status=EventStatus.LIVE), ended_at__isnull=True, ends_at__lte=now):
         ended += end_event(event, now=now)
+    # Also heals an emptied cache, and moves "coming up" on to the next event.
+    banner.refresh()
     return {"started": started, "ended": ended}

@@ -7,6 +7,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from events import banner
 from events.models import Event, EventStatus, Registration, Session, Speaker
 from tests.conftest import ROLES
 from tests.factories import EventFactory, OfficialFactory, RegistrationFactory
@@ -113,6 +114,7 @@ def test_the_join_link_shows_to_registered_people_from_30_minutes_before(client)
 
 def test_the_stream_appears_in_a_sandboxed_frame_when_live(client):
     event = EventFactory(status=EventStatus.LIVE, went_live_at=timezone.now())
+    banner.refresh()
     page = client.get(event.get_absolute_url()).content.decode()
     assert f'<iframe src="{event.stream_url}"' in page
     assert 'sandbox="allow-scripts allow-same-origin allow-presentation allow-popups"' in page
@@ -237,7 +239,7 @@ def test_the_event_list_has_a_fixed_query_budget(client, django_assert_num_queri
         EventFactory(starts_at=timezone.now() - timedelta(days=30), status="ended")
     client.force_login(official)
     # session + user, upcoming, past, my registrations, live banner
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get(reverse("events:list")).status_code == 200
 
 
@@ -248,5 +250,27 @@ def test_the_event_page_has_a_fixed_query_budget(client, django_assert_num_queri
     _agenda(event, size)
     RegistrationFactory.create_batch(size, event=event, show_publicly=True)
     client.force_login(official)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         assert client.get(event.get_absolute_url()).status_code == 200
+
+
+def test_the_home_page_announces_the_next_event(client):
+    launch = EventFactory(is_launch=True, title="Launch of the peer learning forum")
+    EventFactory(starts_at=launch.starts_at - timedelta(days=1), ends_at=launch.starts_at)
+    banner.refresh()
+    page = client.get(reverse("events:list")).content.decode()
+    assert "Coming up:" in page and launch.get_absolute_url() in page.split("Coming up:")[1][:300]
+
+
+def test_going_live_puts_the_banner_up_and_ending_takes_it_down(client, django_capture_on_commit_callbacks):
+    from events import services
+    from tests.conftest import make_user
+
+    event = EventFactory()
+    staff = make_user("staff")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.go_live(event, staff)
+    assert "Live now" in client.get("/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.end_event(event, staff)
+    assert "live-banner" not in client.get("/").content.decode()
