@@ -122,6 +122,25 @@ class Event(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="event_invitations", verbose_name=_("invitees")
     )
     is_launch = models.BooleanField(_("launches the forum"), default=False)
+    # The questions discussed at the event: they open and are pinned everywhere while it is live.
+    linked_topics = models.ManyToManyField(
+        "forum.Topic", blank=True, related_name="events", verbose_name=_("linked question topics")
+    )
+    linked_category = models.ForeignKey(
+        "forum.Category",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("linked category"),
+    )
+    # For the forum's launch: these categories stay read-only until the event goes live.
+    launch_categories = models.ManyToManyField(
+        "forum.Category",
+        blank=True,
+        related_name="launched_by",
+        verbose_name=_("categories that open with the launch"),
+    )
     went_live_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     recording_url = models.URLField(_("recording link"), blank=True, validators=[validate_https])
@@ -275,6 +294,14 @@ class Session(models.Model):
     room = models.CharField(_("room"), max_length=100, blank=True)
     speakers = models.ManyToManyField(
         Speaker, blank=True, related_name="sessions", verbose_name=_("speakers")
+    )
+    topic = models.ForeignKey(
+        "forum.Topic",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="event_sessions",
+        verbose_name=_("discussion topic"),
     )
 
     class Meta:

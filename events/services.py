@@ -6,6 +6,7 @@ out through the ``events.send_event_email`` task, queued with
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -164,6 +165,33 @@ def add_speaker(event: Event, actor, *, user=None, name="", position="", organis
         speaker.save()
         linked.sync_topics(event, moved=False)
     return speaker
+
+
+def link_forum(
+    event: Event,
+    actor,
+    *,
+    topics: Iterable | None = None,
+    category=None,
+    launch_categories: Iterable | None = None,
+    invitees: Iterable | None = None,
+) -> Event:
+    """Staff link the questions (topics), a category, the categories that open with a launch, and
+    the invited officials. Until the event goes live its waiting topics are scheduled for its start,
+    speakers and invitees may already post in them, and a launch's categories stay read-only."""
+    permissions.check_control(actor, event)
+    with transaction.atomic():
+        if topics is not None:
+            event.linked_topics.set(topics)
+        if category is not None:
+            Event.objects.filter(pk=event.pk).update(linked_category=category)
+            event.linked_category = category
+        if launch_categories is not None:
+            event.launch_categories.set(launch_categories)
+        if invitees is not None:
+            event.invitees.set(invitees)
+        linked.sync_topics(event, moved=False)
+    return event
 
 
 # ------------------------------------------------------------------------- registration

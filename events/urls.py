@@ -13,6 +13,7 @@ urlpatterns = [
     path("events/<slug:slug>/", views.event_detail, name="detail"),
     path("events/<slug:slug>/register", views.register, name="register"),
     path("events/<slug:slug>/cancel", views.cancel, name="cancel"),
+    path("events/<slug:slug>/reply", views.live_reply, name="live_reply"),
     path("events/<slug:slug>/attendees", views.attendees, name="attendees"),
     path("events/<slug:slug>/attendees.csv", views.attendees_csv, name="attendees_csv"),
     path("events/<slug:slug>/control", views.control_room, name="control"),

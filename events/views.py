@@ -1,4 +1,5 @@
 import csv
+import uuid
 import zoneinfo
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import permissions as accounts_permissions
+from forum import services as forum_services
 
 from . import calendar as ical
 from . import linked, permissions, services
@@ -91,7 +93,7 @@ def event_list(request):
     return render(request, "events/list.html", context)
 
 
-def _detail_context(request, event: Event, register_form=None) -> dict:
+def _detail_context(request, event: Event, register_form=None, composer: dict | None = None) -> dict:
     now = timezone.now()
     user = request.user
     speakers = list(event.speakers.select_related("user__organisation"))
@@ -110,6 +112,7 @@ def _detail_context(request, event: Event, register_form=None) -> dict:
     is_organiser = permissions.is_organiser(user, event)
     seats_taken = counts.get(RegistrationStatus.REGISTERED, 0)
     live_preview = event.is_live or (request.GET.get("preview") == "live" and permissions.can_control(user))
+    linked_topics = linked.topics_for_page(request, event)
     return {
         "event": event,
         "speakers": speakers,
@@ -128,8 +131,10 @@ def _detail_context(request, event: Event, register_form=None) -> dict:
         "can_control": permissions.can_control(user),
         "viewer_zone": _viewer_zone(request),
         "live_preview": live_preview,
-        "live": linked.live_context(request, event) if live_preview else None,
-        "linked_topics": linked.topics_for_page(request, event),
+        "live": linked.live_context(request, event, linked_topics) if live_preview else None,
+        "linked_topics": linked_topics,
+        "composer": composer or {},
+        "idempotency_key": uuid.uuid4(),
     }
 
 
@@ -182,6 +187,39 @@ def cancel(request, slug: str):
     services.cancel_registration(registration, request.user)
     messages.success(request, _("Your registration is cancelled."))
     return redirect(event)
+
+
+@require_POST
+def live_reply(request, slug: str):
+    """Reply to one of the event's questions from the live page; the text is kept on any refusal."""
+    event = _get_event(request, slug)
+    if not request.user.is_authenticated:
+        return redirect_to_login(event.get_absolute_url())
+    raw = request.POST.get("raw", "")
+    topic = next(
+        (t for t in linked.topics_for_page(request, event) if str(t.pk) == request.POST.get("topic")), None
+    )
+    composer = {"raw": raw, "topic": request.POST.get("topic", ""), "errors": []}
+    if topic is None:
+        composer["errors"].append(_("Choose the question you are answering."))
+    else:
+        try:
+            forum_services.create_reply(
+                request.user, topic, raw, idempotency_key=request.POST.get("idempotency_key") or None
+            )
+        except PermissionDenied as refusal:
+            composer["errors"].append(str(refusal) or _("You cannot reply to this question now."))
+        except ValidationError as error:
+            composer["errors"].extend(error.messages)
+    if composer["errors"]:
+        context = _detail_context(request, event, composer=composer)
+        if request.htmx:
+            return render(request, "events/_live_discussion.html", context, status=400)
+        return render(request, "events/detail.html", context, status=400)
+    if request.htmx:
+        return render(request, "events/_live_discussion.html", _detail_context(request, event))
+    messages.success(request, _("Your reply is posted."))
+    return redirect(event.get_absolute_url() + "#live-discussion")
 
 
 def _ics_response(content: bytes, filename: str) -> HttpResponse:

@@ -250,7 +250,7 @@ def test_the_event_page_has_a_fixed_query_budget(client, django_assert_num_queri
     _agenda(event, size)
     RegistrationFactory.create_batch(size, event=event, show_publicly=True)
     client.force_login(official)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert client.get(event.get_absolute_url()).status_code == 200
 
 
