@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from forum import launch as forum_launch
 from forum import permissions as forum_permissions
 from forum import services as forum_services
-from forum.models import PinScope, Post, PostState, Topic, TopicStatus
+from forum.models import PinScope, Post, PostState, StartAccess, Topic, TopicStatus
 
 from .models import Event, EventStatus, RegistrationStatus
 
@@ -35,14 +35,20 @@ def sync_topics(event: Event, *, moved: bool) -> None:
         if officials:
             forum_services.invite_posters(topic, officials)
     if event.is_launch:
+        held = dict(Event.objects.values_list("held_start_access", flat=True).get(pk=event.pk))
         for category in event.launch_categories.all():
-            forum_launch.hold_category(category, event.starts_at, invited=officials)
+            before = forum_launch.hold_category(category, event.starts_at, invited=officials)
+            # A second hold (the event moved) must not record the held state as the original one.
+            held.setdefault(str(category.pk), before)
+        Event.objects.filter(pk=event.pk).update(held_start_access=held)
 
 
 def open_topics(event: Event, actor) -> None:
     """The event went live: open its linked topics (and a launch's categories), pin them everywhere."""
     for category in event.launch_categories.all() if event.is_launch else ():
-        forum_launch.open_category(category)
+        forum_launch.open_category(
+            category, start_access=event.held_start_access.get(str(category.pk), StartAccess.VERIFIED)
+        )
     for topic in event.linked_topics.exclude(status=TopicStatus.ARCHIVED):
         if topic.status == TopicStatus.SCHEDULED:
             forum_services.open_topic(topic)

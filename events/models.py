@@ -141,6 +141,8 @@ class Event(models.Model):
         related_name="launched_by",
         verbose_name=_("categories that open with the launch"),
     )
+    # Who could start topics in each launch category before it was held: {"<category id>": "verified"}.
+    held_start_access = models.JSONField(default=dict, blank=True, editable=False)
     went_live_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     recording_url = models.URLField(_("recording link"), blank=True, validators=[validate_https])

@@ -15,22 +15,27 @@ from . import services
 from .models import Category, StartAccess, TopicStatus
 
 
-def hold_category(category: Category, opens_at: datetime, *, invited: Iterable = (), by=None) -> None:
-    """Read-only for members until ``opens_at``; ``invited`` people may already reply."""
+def hold_category(category: Category, opens_at: datetime, *, invited: Iterable = (), by=None) -> str:
+    """Read-only for members until ``opens_at``; ``invited`` people may already reply.
+
+    Returns who could start topics before, to hand back to open_category.
+    """
     services._check_actor(by)
     invited = list(invited)
+    before = Category.objects.values_list("start_access", flat=True).get(pk=category.pk)
     with transaction.atomic():
         Category.objects.filter(pk=category.pk).update(start_access=StartAccess.MODERATORS)
         for topic in category.topics.filter(status__in=[TopicStatus.OPEN, TopicStatus.SCHEDULED]):
             services.schedule_topic(topic, opens_at, by=by)
             if invited:
                 services.invite_posters(topic, invited, by=by)
+    return before
 
 
-def open_category(category: Category, *, by=None) -> None:
-    """Open a held category now: its topics accept replies and verified officials start topics."""
+def open_category(category: Category, *, start_access: str = StartAccess.VERIFIED, by=None) -> None:
+    """Open a held category now: its topics accept replies and topics may be started as before."""
     services._check_actor(by)
     with transaction.atomic():
-        Category.objects.filter(pk=category.pk).update(start_access=StartAccess.VERIFIED)
+        Category.objects.filter(pk=category.pk).update(start_access=start_access)
         for topic in category.topics.filter(status=TopicStatus.SCHEDULED):
             services.open_topic(topic, by=by)

@@ -180,3 +180,23 @@ def test_the_live_page_has_a_fixed_query_budget(launch, client, django_assert_nu
     client.force_login(OfficialFactory())
     with django_assert_num_queries(10):
         assert client.get(event.get_absolute_url()).status_code == 200
+
+
+def test_a_moderators_only_category_stays_so_after_the_launch(launch, django_capture_on_commit_callbacks):
+    from forum.models import Category
+
+    with time_machine.travel(BEFORE, tick=False):
+        moderated = CategoryFactory(slug="announcements", start_access=StartAccess.MODERATORS)
+        TopicFactory(category=moderated, author=launch["staff"])
+        services.link_forum(
+            launch["event"], launch["staff"], launch_categories=[launch["category"], moderated]
+        )
+        # Linking again (or moving the event) holds them again without forgetting the original rule.
+        services.link_forum(
+            launch["event"], launch["staff"], launch_categories=[launch["category"], moderated]
+        )
+    with time_machine.travel(START, tick=False):
+        services.go_live(launch["event"])
+    access = dict(Category.objects.values_list("slug", "start_access"))
+    assert access["announcements"] == StartAccess.MODERATORS
+    assert access["digitalisation"] == StartAccess.VERIFIED
