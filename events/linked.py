@@ -4,6 +4,7 @@ transactions; every forum write goes through forum/services.py (and forum/launch
 """
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from forum import launch as forum_launch
@@ -34,13 +35,24 @@ def sync_topics(event: Event, *, moved: bool) -> None:
             forum_services.schedule_topic(topic, event.starts_at)
         if officials:
             forum_services.invite_posters(topic, officials)
-    if event.is_launch:
+    if event.is_launch and event.starts_at > timezone.now():
         held = dict(Event.objects.values_list("held_start_access", flat=True).get(pk=event.pk))
         for category in event.launch_categories.all():
             before = forum_launch.hold_category(category, event.starts_at, invited=officials)
             # A second hold (the event moved) must not record the held state as the original one.
             held.setdefault(str(category.pk), before)
         Event.objects.filter(pk=event.pk).update(held_start_access=held)
+
+
+def release_categories(event: Event, categories) -> None:
+    """Categories no longer opening with the launch go back to how they were, open now."""
+    held = dict(Event.objects.values_list("held_start_access", flat=True).get(pk=event.pk))
+    for category in categories:
+        before = held.pop(str(category.pk), None)
+        if before is not None:
+            forum_launch.open_category(category, start_access=before)
+    Event.objects.filter(pk=event.pk).update(held_start_access=held)
+    event.held_start_access = held
 
 
 def open_topics(event: Event, actor) -> None:

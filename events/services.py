@@ -25,6 +25,7 @@ from .models import (
     Registration,
     RegistrationStatus,
     ReminderSent,
+    Session,
     Speaker,
 )
 
@@ -187,11 +188,48 @@ def link_forum(
             Event.objects.filter(pk=event.pk).update(linked_category=category)
             event.linked_category = category
         if launch_categories is not None:
+            launch_categories = list(launch_categories)
+            kept = {category.pk for category in launch_categories}
+            linked.release_categories(event, [c for c in event.launch_categories.all() if c.pk not in kept])
             event.launch_categories.set(launch_categories)
         if invitees is not None:
             event.invitees.set(invitees)
         linked.sync_topics(event, moved=False)
     return event
+
+
+def add_session(
+    event: Event,
+    actor,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    venue: str = "",
+    room: str = "",
+    description: str = "",
+    speakers: Iterable[Speaker] = (),
+    topic=None,
+) -> Session:
+    """Staff add an agenda item; it must fall within the event. Sends nothing."""
+    permissions.check_control(actor, event)
+    session = Session(
+        event=event,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        venue=venue,
+        room=room,
+        description=description,
+        topic=topic,
+    )
+    session.full_clean()
+    if starts_at < event.starts_at or ends_at > event.ends_at:
+        raise ValidationError({"starts_at": _("A session must take place during the event.")})
+    with transaction.atomic():
+        session.save()
+        session.speakers.set(speakers)
+    return session
 
 
 # ------------------------------------------------------------------------- registration

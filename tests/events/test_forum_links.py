@@ -200,3 +200,12 @@ def test_a_moderators_only_category_stays_so_after_the_launch(launch, django_cap
     access = dict(Category.objects.values_list("slug", "start_access"))
     assert access["announcements"] == StartAccess.MODERATORS
     assert access["digitalisation"] == StartAccess.VERIFIED
+
+
+def test_a_category_unlinked_from_the_launch_opens_again(launch):
+    with time_machine.travel(BEFORE, tick=False):
+        services.link_forum(launch["event"], launch["staff"], launch_categories=[])
+        category = launch["category"]
+        category.refresh_from_db()
+        assert category.start_access == StartAccess.VERIFIED
+        assert {q.status for q in _reload(launch["questions"])} == {TopicStatus.OPEN}
