@@ -108,6 +108,15 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# Live updates (core.live): one Redis stream per channel, capped; see docs/live.md.
+LIVE_STREAM_MAXLEN = env.int("LIVE_STREAM_MAXLEN", default=1000)
+LIVE_STREAM_TTL = env.int("LIVE_STREAM_TTL", default=7 * 24 * 3600)
+LIVE_KEY_PREFIX = env("LIVE_KEY_PREFIX", default="live:")
+LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", default=15)
+LIVE_MAX_CONNECTION_SECONDS = env.float("LIVE_MAX_CONNECTION_SECONDS", default=1800)
+LIVE_RETRY_MS = env.int("LIVE_RETRY_MS", default=3000)
+LIVE_POLL_INTERVAL_MS = env.int("LIVE_POLL_INTERVAL_MS", default=10000)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
