@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.live import publish_on_commit
 from forum import launch as forum_launch
 from forum import permissions as forum_permissions
 from forum import services as forum_services
@@ -81,10 +82,6 @@ def release_topics(event: Event, actor) -> list[dict]:
 
 
 def _publish(event: Event, name: str, data: dict) -> None:
-    try:
-        from core.live import publish_on_commit
-    except ImportError:  # The live channels are not installed yet.
-        return
     publish_on_commit(event_channel(event), name, {"event": event.pk, **data})
 
 

@@ -65,3 +65,39 @@ def test_go_live_run_twice_at_once_notifies_each_person_once():
     assert sorted(results) == [False, True]
     live = [m.to[0] for m in mail.outbox if m.subject.startswith("Live now")]
     assert sorted(live) == sorted(person.email for person in people)
+
+
+@pytest.mark.django_db
+def test_going_live_and_ending_are_published_on_the_event_channel(
+    live_backend, django_capture_on_commit_callbacks
+):
+    from core import live
+
+    event = EventFactory()
+    channel = f"/event/{event.pk}"
+    start = live.last_id(channel)
+    staff = make_user("staff")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.go_live(event, staff)
+        services.go_live(event, staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.end_event(event, staff)
+    events, _gap = live.read_after(channel, start)
+    assert [item.event for item in events] == ["live", "ended"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["anonymous", "member", "staff"])
+def test_who_may_follow_an_event_channel(role):
+    from core import live
+    from tests.conftest import make_user as make
+
+    user = make(role)
+    if user is None:
+        from django.contrib.auth.models import AnonymousUser
+
+        user = AnonymousUser()
+    published, draft = EventFactory(), EventFactory(status="draft")
+    assert live.can_subscribe(user, f"/event/{published.pk}")
+    assert live.can_subscribe(user, f"/event/{draft.pk}") is (role == "staff")
+    assert not live.can_subscribe(user, "/event/999999")
