@@ -13,6 +13,7 @@ from forum import permissions as forum_permissions
 from forum import services as forum_services
 from forum.models import PinScope, Post, PostState, StartAccess, Topic, TopicStatus
 
+from . import presence
 from .models import Event, EventStatus, RegistrationStatus
 
 LIVE_POSTS_SHOWN = 30
@@ -153,6 +154,7 @@ def live_context(request, event: Event, topics: list[Topic] | None = None) -> di
         "reply_topics": can_reply_to,
         "reply_block_reason": block_reason,
         "replies_since_start": replies_since_start,
+        "present": presence.people_here(event.pk),
         "channels": [f"/topic/{pk}" for pk in topic_ids] + [event_channel(event)],
     }
 

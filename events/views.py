@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from accounts import permissions as accounts_permissions
 from forum import services as forum_services
 
 from . import calendar as ical
-from . import linked, permissions, services
+from . import linked, permissions, presence, services
 from .forms import EventForm, MessageForm, RegisterForm
 from .models import Event, EventStatus, Registration, RegistrationStatus, Session, Speaker
 
@@ -220,6 +220,22 @@ def live_reply(request, slug: str):
         return render(request, "events/_live_discussion.html", _detail_context(request, event))
     messages.success(request, _("Your reply is posted."))
     return redirect(event.get_absolute_url() + "#live-discussion")
+
+
+def live_posts(request, slug: str):
+    """The newest replies and the counters, refetched by the live page when a reply arrives."""
+    event = _get_event(request, slug)
+    context = {"event": event, "live": linked.live_context(request, event)}
+    return render(request, "events/_live_posts.html", context)
+
+
+@require_POST
+def here(request, slug: str):
+    """An open live page says it is still open (once a minute); answers with the counters."""
+    event = _get_event(request, slug)
+    if event.is_live:
+        presence.mark_here(event.pk)
+    return JsonResponse({"present": presence.people_here(event.pk)})
 
 
 def _ics_response(content: bytes, filename: str) -> HttpResponse:

@@ -27,6 +27,10 @@ MATRIX = {
     "create": ("get", 302, 403, 403, 403, 200, 403, 403),
     # Registering: members are told the event is for verified officials; suspended people are refused.
     "register": ("post", 302, 403, 302, 302, 302, 302, 403),
+    "live_posts": ("get", 200, 200, 200, 200, 200, 200, 200),
+    "here": ("post", 200, 200, 200, 200, 200, 200, 200),
+    # Without a question linked there is nothing to answer: the page says so, keeping the text.
+    "live_reply": ("post", 302, 400, 400, 400, 400, 400, 400),
 }
 
 
@@ -274,3 +278,12 @@ def test_going_live_puts_the_banner_up_and_ending_takes_it_down(client, django_c
     with django_capture_on_commit_callbacks(execute=True):
         services.end_event(event, staff)
     assert "live-banner" not in client.get("/").content.decode()
+
+
+def test_open_live_pages_are_counted(client):
+    event = EventFactory(status=EventStatus.LIVE, went_live_at=timezone.now())
+    for _ in range(3):
+        response = client.post(reverse("events:here", args=[event.slug]))
+    assert response.json() == {"present": 3}
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert '<span data-counter="present">3</span> people on this page' in page
