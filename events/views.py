@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import permissions as accounts_permissions
+from accounts.decorators import staff_required
 from forum import services as forum_services
 
 from . import calendar as ical
@@ -30,22 +30,6 @@ def _viewer_zone(request) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
-
-
-def _require_staff(request):
-    """Staff with MFA enrolled, as for every moderation page; others are told why."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    permissions.check_control(request.user)
-    if not accounts_permissions.is_staff(request.user) or not _has_mfa(request.user):
-        raise PermissionDenied(_("Set up two-factor authentication before managing events."))
-    return None
-
-
-def _has_mfa(user) -> bool:
-    from allauth.mfa.models import Authenticator
-
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
 def _get_event(request, slug: str) -> Event:
@@ -338,10 +322,8 @@ def _csv_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+@staff_required
 def control_room(request, slug: str):
-    denied = _require_staff(request)
-    if denied:
-        return denied
     event = get_object_or_404(Event, slug=slug)
     counts = dict(event.registrations.values("status").annotate(n=Count("pk")).values_list("status", "n"))
     context = {
@@ -385,10 +367,8 @@ def control_room(request, slug: str):
     return render(request, "events/control.html", context)
 
 
+@staff_required
 def event_form(request, slug: str | None = None):
-    denied = _require_staff(request)
-    if denied:
-        return denied
     event = get_object_or_404(Event, slug=slug) if slug else None
     form = EventForm(request.POST or None, instance=event)
     if request.method == "POST" and form.is_valid():

@@ -118,3 +118,9 @@ def live_test_channel():
     live.register_channel("/test", lambda user, channel: True)
     yield f"/test/{uuid.uuid4().hex[:12]}"
     live.unregister_channel("/test")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hashing a password the production way takes ~0.3 s; tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
