@@ -117,3 +117,116 @@ class RegisterForm(forms.Form):
 class MessageForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=150)
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}), max_length=5000)
+
+
+class ForumLinksForm(forms.Form):
+    """Staff link the event to the forum: its questions, the categories opening with a launch, invitees."""
+
+    topics = forms.CharField(
+        label=_("Question topics"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Topic addresses (such as /t/my-question/12) or numbers, one per line."),
+    )
+    launch_categories = forms.ModelMultipleChoiceField(
+        label=_("Categories that open with the launch"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only for the forum's launch: read-only until the event goes live."),
+    )
+    invitees = forms.CharField(
+        label=_("Invited officials"),
+        required=False,
+        help_text=_("Usernames, separated by spaces. With the speakers, they may post before the start."),
+    )
+
+    def __init__(self, *args, event=None, **kwargs):
+        from forum.models import Category
+
+        super().__init__(*args, **kwargs)
+        self.fields["launch_categories"].queryset = Category.objects.order_by("position", "name")
+        if event is not None and not self.is_bound:
+            self.initial = {
+                "topics": "\n".join(t.get_absolute_url() for t in event.linked_topics.order_by("pk")),
+                "launch_categories": list(event.launch_categories.all()),
+                "invitees": " ".join(event.invitees.values_list("username", flat=True)),
+            }
+
+    def clean_topics(self):
+        import re
+
+        from forum.models import Topic
+
+        numbers = []
+        for line in self.cleaned_data["topics"].split():
+            match = re.search(r"(\d+)/?$", line.strip())
+            if not match:
+                raise forms.ValidationError(
+                    _("“%(value)s” is not a topic address or number.") % {"value": line}
+                )
+            numbers.append(int(match.group(1)))
+        topics = list(Topic.objects.filter(pk__in=numbers))
+        missing = sorted(set(numbers) - {topic.pk for topic in topics})
+        if missing:
+            raise forms.ValidationError(
+                _("No topic with the number %(numbers)s.") % {"numbers": ", ".join(map(str, missing))}
+            )
+        return topics
+
+    def clean_invitees(self):
+        from accounts.models import User
+
+        names = self.cleaned_data["invitees"].replace(",", " ").replace("@", "").split()
+        users = list(User.objects.filter(username__in=names, is_active=True))
+        missing = sorted(set(names) - {user.username for user in users})
+        if missing:
+            raise forms.ValidationError(_("Nobody is called %(names)s.") % {"names": ", ".join(missing)})
+        return users
+
+
+class SpeakerForm(forms.Form):
+    username = forms.CharField(
+        label=_("Username of an official"), required=False, help_text=_("Or give a name below.")
+    )
+    name = forms.CharField(label=_("Name"), required=False, max_length=150)
+    position = forms.CharField(label=_("Position"), required=False, max_length=200)
+    organisation = forms.CharField(label=_("Organisation"), required=False, max_length=200)
+
+    def clean(self):
+        from accounts.models import User
+
+        cleaned = super().clean()
+        username = (cleaned.get("username") or "").lstrip("@").strip()
+        cleaned["user"] = None
+        if username:
+            cleaned["user"] = User.objects.filter(username=username, is_active=True).first()
+            if cleaned["user"] is None:
+                self.add_error("username", _("Nobody is called %(name)s.") % {"name": username})
+        elif not cleaned.get("name"):
+            self.add_error("name", _("Give the speaker's name or an official's username."))
+        return cleaned
+
+
+class SessionForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    starts_at = LocalDateTimeField(label=_("Starts at"))
+    ends_at = LocalDateTimeField(label=_("Ends at"))
+    venue = forms.CharField(label=_("Venue"), required=False, max_length=200)
+    room = forms.CharField(label=_("Room"), required=False, max_length=100)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, event=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.event = event
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("starts_at", "ends_at"):
+            value = cleaned.get(name)
+            if value and self.event is not None:
+                naive = timezone.make_naive(value) if timezone.is_aware(value) else value
+                cleaned[name] = naive.replace(tzinfo=self.event.zone)
+        return cleaned

@@ -18,7 +18,7 @@ from forum import services as forum_services
 
 from . import calendar as ical
 from . import linked, permissions, presence, services
-from .forms import EventForm, MessageForm, RegisterForm
+from .forms import EventForm, ForumLinksForm, MessageForm, RegisterForm, SessionForm, SpeakerForm
 from .models import Event, EventStatus, Registration, RegistrationStatus, Session, Speaker
 
 PAST_EVENTS_SHOWN = 20
@@ -322,12 +322,46 @@ def _csv_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+FORMS = {
+    "links": ("links_form", ForumLinksForm),
+    "speaker": ("speaker_form", SpeakerForm),
+    "session": ("session_form", SessionForm),
+}
+
+
+def _apply(action: str, event: Event, actor, data: dict) -> None:
+    if action == "links":
+        services.link_forum(
+            event,
+            actor,
+            topics=data["topics"],
+            launch_categories=data["launch_categories"],
+            invitees=data["invitees"],
+        )
+    elif action == "speaker":
+        services.add_speaker(
+            event,
+            actor,
+            user=data["user"],
+            name=data["name"],
+            position=data["position"],
+            organisation=data["organisation"],
+        )
+    elif action == "session":
+        services.add_session(event, actor, **data)
+
+
 @staff_required
 def control_room(request, slug: str):
     event = get_object_or_404(Event, slug=slug)
     counts = dict(event.registrations.values("status").annotate(n=Count("pk")).values_list("status", "n"))
     context = {
         "event": event,
+        "links_form": ForumLinksForm(event=event),
+        "speaker_form": SpeakerForm(),
+        "session_form": SessionForm(event=event),
+        "speakers": list(event.speakers.select_related("user__organisation")),
+        "sessions": list(event.sessions.all()),
         "checklist": linked.checklist(event, counts),
         "registered": counts.get(RegistrationStatus.REGISTERED, 0),
         "waitlisted": counts.get(RegistrationStatus.WAITLISTED, 0),
@@ -348,6 +382,21 @@ def control_room(request, slug: str):
             else:
                 messages.info(request, _("Only a live event can be ended."))
             return redirect("events:control", slug=event.slug)
+        if action in FORMS:
+            form_name, form_class = FORMS[action]
+            form = form_class(request.POST, event=event) if action != "speaker" else form_class(request.POST)
+            if form.is_valid():
+                try:
+                    _apply(action, event, request.user, form.cleaned_data)
+                except ValidationError as error:
+                    for field, errors in error.message_dict.items():
+                        for message in errors:
+                            form.add_error(field if field in form.fields else None, message)
+                else:
+                    messages.success(request, _("Saved."))
+                    return redirect("events:control", slug=event.slug)
+            context[form_name] = form
+            return render(request, "events/control.html", context, status=400)
         if action == "message":
             form = MessageForm(request.POST)
             if form.is_valid():

@@ -287,3 +287,66 @@ def test_open_live_pages_are_counted(client):
     assert response.json() == {"present": 3}
     page = client.get(event.get_absolute_url()).content.decode()
     assert '<span data-counter="present">3</span> people on this page' in page
+
+
+def test_staff_link_questions_add_speakers_and_sessions_in_the_control_room(client_as):
+    from tests.factories import CategoryFactory, TopicFactory
+
+    client = client_as("staff")
+    event = EventFactory(
+        is_launch=True, starts_at=(timezone.now() + timedelta(days=3)).replace(second=0, microsecond=0)
+    )
+    event.ends_at = event.starts_at + timedelta(hours=8)
+    event.save()
+    category = CategoryFactory(slug="digitalisation")
+    first, second = TopicFactory(category=category), TopicFactory(category=category)
+    invitee = OfficialFactory(username="harare_ict")
+    url = reverse("events:control", args=[event.slug])
+
+    response = client.post(
+        url,
+        {
+            "action": "links",
+            "topics": f"{first.get_absolute_url()}\n{second.pk}",
+            "launch_categories": [category.pk],
+            "invitees": "@harare_ict",
+        },
+    )
+    assert response.status_code == 302
+    assert set(event.linked_topics.all()) == {first, second}
+    assert list(event.invitees.all()) == [invitee]
+    assert first.invited_posters.filter(pk=invitee.pk).exists()
+
+    response = client.post(url, {"action": "links", "topics": "/t/nothing/999999", "invitees": "nobody_here"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "No topic with the number 999999." in page and "Nobody is called nobody_here." in page
+    assert "/t/nothing/999999" in page
+
+    client.post(url, {"action": "speaker", "name": "Luis Bettencourt", "organisation": "Mansueto Institute"})
+    assert event.speakers.get().display_name == "Luis Bettencourt"
+
+    local = event.starts_at.astimezone(event.zone)
+    response = client.post(
+        url,
+        {
+            "action": "session",
+            "title": "City Managers Community session",
+            "starts_at": (local + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (local + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "venue": "Metropolis headquarters",
+        },
+    )
+    assert response.status_code == 302
+    assert event.sessions.get().starts_at == event.starts_at + timedelta(hours=1)
+    response = client.post(
+        url,
+        {
+            "action": "session",
+            "title": "Too late",
+            "starts_at": (local + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (local + timedelta(days=2, hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert response.status_code == 400
+    assert "A session must take place during the event." in response.content.decode()
