@@ -71,3 +71,18 @@ def test_the_live_event_page_at_360_px(phone_page, live_server):
     phone_page.locator(".live-post", has_text="connectivity plans for every school").wait_for()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 360
     audit(phone_page)
+
+
+def test_staff_pages_pass_the_audit(page, live_server):
+    event = EventFactory(kind="hybrid", venue="Metropolis headquarters")
+    sign_in(page, live_server.url, make_user("staff"))
+    for url in (f"/events/{event.slug}/control", f"/events/{event.slug}/edit", "/events/new"):
+        page.goto(url)
+        assert page.locator("h1").count() == 1
+        audit(page)
+    page.goto(f"/events/{event.slug}/edit")
+    page.get_by_label("Join link", exact=False).first.fill("http://insecure.example/room")
+    page.get_by_role("button", name="Save the event").click()
+    page.wait_for_load_state()
+    assert "The link must start with https://." in page.locator("main").inner_text()
+    audit(page)
