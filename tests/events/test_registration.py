@@ -107,6 +107,11 @@ def _run_at_once(count: int, work) -> list:
         thread.start()
     for thread in threads:
         thread.join()
+    # Eager Celery tasks run in several threads at once leave Celery's process-wide "inside a task"
+    # flag set (it is saved and restored per call, not per thread); later .get() calls would fail.
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
     return errors
 
 
