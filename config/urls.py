@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("live/", include("core.live_urls")),
+    path("", include("notifications.urls")),
     path("", include("accounts.urls")),
     path("", include("forum.urls")),
     path("", include("events.urls")),

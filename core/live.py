@@ -25,6 +25,7 @@ Who may read a channel is decided by the app that owns it, through
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -176,9 +177,23 @@ class LiveEvent:
     def as_json(self) -> dict:
         return {"id": self.id, "channel": self.channel, "event": self.event, "data": self.data}
 
+    @functools.cached_property
+    def sse(self) -> bytes:
+        """The event on the wire, serialised once however many subscribers receive it.
+
+        Unnamed SSE events, so one EventSource "message" listener receives every kind; the
+        payload has the shape of an event in /live/poll's answer, minus the id (sent as ``id:``).
+        """
+        body = json.dumps(
+            {"event": self.event, "channel": self.channel, "data": self.data}, separators=(",", ":")
+        )
+        return f"id: {self.id}\ndata: {body}\n\n".encode()
+
 
 class Reset:
     """Replay cannot be exact: events the client missed were trimmed. Pages should reload."""
+
+    sse = b'data: {"event":"reset","channel":null,"data":{}}\n\n'
 
 
 RESET = Reset()
@@ -189,6 +204,15 @@ class Overflow:
 
 
 OVERFLOW = Overflow()
+
+
+class Heartbeat:
+    """Time to tell the client (and the proxies between) that the connection is alive."""
+
+    sse = b": heartbeat\n\n"
+
+
+HEARTBEAT = Heartbeat()
 
 
 class Subscription:
@@ -202,9 +226,10 @@ class Subscription:
         self.loop = asyncio.get_running_loop()
         self.closed = False
         self.on_close: Callable[[Subscription], None] | None = None
+        _heartbeats.add(self)
 
-    def deliver(self, event: LiveEvent) -> None:
-        """Called on the subscriber's loop by the hub or broker."""
+    def deliver(self, event) -> None:
+        """Called on the subscriber's loop by the hub, the broker or the heartbeat."""
         if self.closed:
             return
         try:
@@ -226,24 +251,37 @@ class Subscription:
             self.cursors[item.channel] = item.id
         return item
 
-    async def next(self, timeout: float):
-        """The next event, RESET or OVERFLOW; None when ``timeout`` passes with nothing (send a heartbeat)."""
+    def next_nowait(self):
+        """The next item if one is waiting, else None (lets the stream send a burst as one write)."""
         while self.replay:
             item = self._take(self.replay.popleft())
             if item is not None:
                 return item
-        deadline = self.loop.time() + timeout
+        while not self.queue.empty():
+            item = self._take(self.queue.get_nowait())
+            if item is not None:
+                return item
+        return None
+
+    async def next(self, timeout: float | None = None):
+        """The next LiveEvent, RESET, OVERFLOW or HEARTBEAT; None if ``timeout`` (tests) passes first.
+
+        No timer per subscriber: the process's heartbeat task puts HEARTBEAT in every queue.
+        """
+        item = self.next_nowait()
+        if item is not None:
+            return item
         while True:
-            remaining = deadline - self.loop.time()
-            if remaining <= 0:
-                return None
-            try:
-                # Not asyncio.wait_for: on Python 3.11 it can swallow the cancellation that tells a
-                # streaming view its client has gone, leaving the stream running forever.
-                async with asyncio.timeout(remaining):
-                    item = await self.queue.get()
-            except TimeoutError:
-                return None
+            if timeout is None:
+                item = await self.queue.get()
+            else:
+                try:
+                    # Not asyncio.wait_for: on Python 3.11 it can swallow the cancellation that
+                    # tells a streaming view its client has gone, leaving the stream running forever.
+                    async with asyncio.timeout(timeout):
+                        item = await self.queue.get()
+                except TimeoutError:
+                    return None
             item = self._take(item)
             if item is not None:
                 return item
@@ -251,8 +289,39 @@ class Subscription:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            _heartbeats.discard(self)
             if self.on_close:
                 self.on_close(self)
+
+
+class _Heartbeats:
+    """One task per event loop sends HEARTBEAT to every open subscription on it."""
+
+    def __init__(self) -> None:
+        self._subscriptions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def add(self, subscription: Subscription) -> None:
+        loop = subscription.loop
+        subscriptions = self._subscriptions.get(loop)
+        if subscriptions is None:
+            subscriptions = self._subscriptions[loop] = set()
+        subscriptions.add(subscription)
+        if len(subscriptions) == 1:
+            loop.create_task(self._beat(loop, subscriptions), name="live-heartbeat")
+
+    def discard(self, subscription: Subscription) -> None:
+        subscriptions = self._subscriptions.get(subscription.loop)
+        if subscriptions is not None:
+            subscriptions.discard(subscription)
+
+    async def _beat(self, loop, subscriptions: set) -> None:
+        while subscriptions:
+            await asyncio.sleep(float(_setting("LIVE_HEARTBEAT_SECONDS", 15)))
+            for subscription in list(subscriptions):
+                subscription.deliver(HEARTBEAT)
+
+
+_heartbeats = _Heartbeats()
 
 
 # ------------------------------------------------------------ in-process broker
@@ -432,8 +501,9 @@ class RedisHub:
                 url, max_connections=pool_size, timeout=30, decode_responses=True
             )
         )
-        # The blocking XREAD holds its own connection.
-        self.reader = aioredis.Redis.from_url(url, decode_responses=True)
+        # The blocking XREAD holds its own connection; its reads may last the whole block time.
+        block_seconds = int(_setting("LIVE_READER_BLOCK_MS", 5000)) / 1000
+        self.reader = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=block_seconds + 30)
         self.subscribers: dict[str, set[Subscription]] = {}
         self.positions: dict[str, str] = {}
         self._ready: dict[str, asyncio.Future] = {}
@@ -537,10 +607,11 @@ class RedisHub:
             try:
                 result = await self.reader.xread(streams, block=block_ms, count=500)
                 failures = 0
-            except (redis.RedisError, OSError) as error:
+            except Exception as error:  # noqa: BLE001 - the reader must outlive any one bad answer
                 failures += 1
                 delay = min(0.25 * 2**failures, 5.0)
-                logger.warning("Live reader lost Redis (%s); retrying in %.1fs", error, delay)
+                log = logger.warning if isinstance(error, redis.RedisError | OSError) else logger.exception
+                log("Live reader lost Redis (%s); retrying in %.1fs", error, delay)
                 await asyncio.sleep(delay)
                 continue
             for key, entries in result or ():

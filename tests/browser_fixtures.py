@@ -100,11 +100,14 @@ def asgi_server(transactional_db, settings):
     import uvicorn
 
     settings.INPROCESS_BEAT = False  # The test drives periodic work itself.
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
     from config.asgi import application
 
     port = _free_port()
     config = uvicorn.Config(
-        application,
+        # Static files from the finders, as live_server does (no collectstatic in tests).
+        ASGIStaticFilesHandler(application),
         host="127.0.0.1",
         port=port,
         lifespan="off",

@@ -14,7 +14,7 @@ class SSEClient:
         self.comments = 0
 
     def next_event(self) -> dict:
-        """The next event as {"id", "event", "data"}; raises TimeoutError after the socket timeout."""
+        """The next event as {"id", "event", "channel", "data"}; TimeoutError after the socket timeout."""
         fields: dict = {}
         data_lines: list[str] = []
         while True:
@@ -26,9 +26,9 @@ class SSEClient:
                 raise ConnectionError("the server closed the stream")
             line = raw.decode().rstrip("\r\n")
             if line == "":
-                if data_lines or "event" in fields:
-                    data = "\n".join(data_lines)
-                    return {**fields, "data": json.loads(data) if data else None}
+                if data_lines:
+                    # The server's payload: {"event", "channel", "data"}; the SSE id alongside.
+                    return {"id": fields.get("id"), **json.loads("\n".join(data_lines))}
                 continue
             if line.startswith(":"):
                 self.comments += 1

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "core",
+    "notifications",
     "accounts",
     "forum",
     "events",
@@ -71,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
                 "events.context_processors.live_now",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -136,6 +138,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.expire_verifications",
         "schedule": 60 * 60,
     },
+    # Sends the emails whose task was lost (broker down during the write, worker crash).
+    "notifications-drain-outbox": {"task": "notifications.drain_outbox", "schedule": 60.0},
 }
 
 # Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True), else EMAIL_BACKEND.
@@ -226,8 +230,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 SITE_NAME = _("Metropolis Peer Learning Forum")
-# Absolute address of the site, for links in emails sent from background tasks.
-SITE_URL = env("SITE_URL", default="") or "http://127.0.0.1:8000"
+# Absolute links in emails (notifications, unsubscribe) start with this.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# Notifications: emails wait a little (the person may read the post in the site meanwhile).
+NOTIFICATION_EMAIL_DELAY_SECONDS = env.float("NOTIFICATION_EMAIL_DELAY_SECONDS", default=300)
+NOTIFICATION_DIGEST_HOUR = env.int("NOTIFICATION_DIGEST_HOUR", default=7)
 
 LOGGING = {
     "version": 1,
