@@ -14,8 +14,6 @@ KINDS = {
     "waitlisted": False,
     "promoted": True,
     "moved": True,
-    "reminder": False,
-    "live": False,
     "follow_up": False,
     "message": False,
     "cancelled": True,

@@ -91,28 +91,62 @@ def event_channel(event: Event) -> str:
 
 
 def notify_live(event: Event, user_ids: list[int]) -> None:
-    """Tell registered people in the site that the event is live."""
-    _notify(event, user_ids, "event_live")
+    """Tell registered people that the event is live, in the site and (by their preferences) by email.
+    Queued after commit; one notification per person per going-live, however often it runs."""
+    _notify_on_commit("event_live", event, user_ids, {"went_live_at": event.went_live_at.isoformat()})
 
 
-def notify_reminded(event: Event, user_ids: list[int]) -> None:
-    """Tell reminded people in the site too."""
-    _notify(event, user_ids, "event_reminder")
+def notify_reminded(event: Event, user_ids: list[int], offset_minutes: int) -> None:
+    """Remind registered people, in the site and (by their preferences) by email, after commit."""
+    _notify_on_commit(
+        "event_reminder",
+        event,
+        user_ids,
+        {"offset_minutes": offset_minutes, "starts_at": event.starts_at.isoformat()},
+    )
 
 
-def _notify(event: Event, user_ids: list[int], kind: str) -> None:
-    try:
-        from notifications import services as notifications
-    except ImportError:  # The notifications app is not installed yet.
+def _notify_on_commit(kind: str, event: Event, user_ids: list[int], extra: dict) -> None:
+    if not user_ids:
         return
-    from accounts.models import User
+    from django.db import transaction
 
-    for user in User.objects.filter(pk__in=user_ids):
-        notifications.notify(user, kind, **_notification_fields(event))
+    from .tasks import notify_people
+
+    transaction.on_commit(lambda: notify_people.delay(kind, event.pk, list(user_ids), extra))
 
 
-def _notification_fields(event: Event) -> dict:
-    return {"url": event.get_absolute_url(), "title": event.title}
+def notify_people(kind: str, event: Event, users, extra: dict) -> int:
+    """Write the notifications (the task's body). The dedupe key names the occasion, so a
+    retried task, or a second run, notifies nobody twice."""
+    from notifications import services as notifications
+
+    count = 0
+    for user in users:
+        with notifications.in_language_of(user):
+            if kind == "event_live":
+                title = _("Live now: %(title)s") % {"title": event.localized_title}
+                key = f"event-live:{event.pk}:{extra['went_live_at']}:{user.pk}"
+            else:
+                title = _("Reminder: %(title)s starts in %(when)s") % {
+                    "title": event.localized_title,
+                    "when": offset_words(extra["offset_minutes"]),
+                }
+                key = f"event-reminder:{event.pk}:{extra['offset_minutes']}:{extra['starts_at']}:{user.pk}"
+        notified = notifications.notify(
+            user, kind, title=title, url=event.get_absolute_url(), data={"event": event.pk}, dedupe_key=key
+        )
+        count += notified is not None
+    return count
+
+
+def offset_words(minutes: int) -> str:
+    from django.utils.translation import ngettext
+
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 # ----------------------------------------------------------------------------- reading

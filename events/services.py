@@ -7,7 +7,7 @@ out through the ``events.send_event_email`` task, queued with
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -15,7 +15,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from . import banner, linked, permissions
 from .models import (
@@ -320,11 +319,6 @@ def _promote_waitlisted(event: Event) -> Registration | None:
 # ---------------------------------------------------------------------------- reminders
 
 
-def _offset_words(offset: timedelta) -> str:
-    hours = int(offset.total_seconds() // 3600)
-    return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
-
-
 def send_due_reminders(now: datetime | None = None) -> int:
     """Periodic task: remind registered people 24 hours and 1 hour before the start, once each.
 
@@ -332,6 +326,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
     five hours before gets the one-hour reminder, never a late "24 hours" one), and only
     for reminder times after they registered. The ReminderSent row is keyed on the start
     time, so a moved event reminds for its new time and never again for the old one.
+    Reminders are notifications (in the site, and by email as each person chose).
     Returns how many reminders were queued.
     """
     now = now or timezone.now()
@@ -359,8 +354,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
                 continue  # Another run sent it a moment ago.
             user_ids.append(registration.user_id)
         if user_ids:
-            _email_on_commit("reminder", event, user_ids, {"when": _offset_words(offset)})
-            linked.notify_reminded(event, user_ids)
+            linked.notify_reminded(event, user_ids, minutes)
             queued += len(user_ids)
     return queued
 
@@ -396,7 +390,6 @@ def go_live(event: Event, actor=None, *, now: datetime | None = None) -> bool:
                     "user_id", flat=True
                 )
             )
-            _email_on_commit("live", current, registered)
             linked.notify_live(current, registered)
     event.__dict__.update(current.__dict__)
     logger.info("Event %s went live", event.pk)

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from accounts.models import User
 
-from . import emails, services
+from . import emails, linked, services
 from .models import Event
 
 
@@ -26,3 +26,13 @@ def send_event_email(kind: str, event_id: int, user_ids: list[int], extra: dict 
         return 0
     users = User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk")
     return emails.send_to(kind, event, users, extra)
+
+
+@shared_task(name="events.notify_people", acks_late=True)
+def notify_people(kind: str, event_id: int, user_ids: list[int], extra: dict) -> int:
+    """In-site notifications (and their emails, by preference) about an event."""
+    event = Event.objects.filter(pk=event_id).first()
+    if event is None:
+        return 0
+    users = User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk")
+    return linked.notify_people(kind, event, users, extra)

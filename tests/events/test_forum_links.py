@@ -10,6 +10,7 @@ from events.models import EventStatus
 from forum import permissions as forum_permissions
 from forum import services as forum_services
 from forum.models import PinScope, StartAccess, Topic, TopicStatus
+from notifications.models import Notification
 from tests.conftest import make_user
 from tests.factories import (
     CategoryFactory,
@@ -78,7 +79,7 @@ def test_at_the_start_the_periodic_task_opens_and_pins_the_topics_exactly_once(
         assert tasks.run_schedule()["started"] == 0
     questions = _reload(launch["questions"])
     assert {(q.status, q.pin_scope) for q in questions} == {(TopicStatus.OPEN, PinScope.GLOBAL)}
-    assert len([m for m in mailoutbox if m.subject.startswith("Live now")]) == 2
+    assert Notification.objects.filter(kind="event_live", title__startswith="Live now").count() == 2
     category = launch["category"]
     category.refresh_from_db()
     assert category.start_access == StartAccess.VERIFIED
@@ -178,7 +179,7 @@ def test_the_live_page_has_a_fixed_query_budget(launch, client, django_assert_nu
                 OfficialFactory(), questions[i % 3], f"Answer number {i} from a city."
             )
     client.force_login(OfficialFactory())
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         assert client.get(event.get_absolute_url()).status_code == 200
 
 

@@ -4,6 +4,7 @@ from django.db import connection
 
 from events import services
 from events.models import Event, EventStatus
+from notifications.models import Notification
 from tests.conftest import make_user
 from tests.events.test_registration import _run_at_once
 from tests.factories import EventFactory, RegistrationFactory
@@ -21,7 +22,7 @@ def test_go_live_twice_changes_nothing_the_second_time(django_capture_on_commit_
     event.refresh_from_db()
     assert event.status == EventStatus.LIVE
     assert event.went_live_at == first_stamp
-    assert len([m for m in mail.outbox if m.subject.startswith("Live now")]) == 3
+    assert Notification.objects.filter(kind="event_live").count() == 3
 
 
 @pytest.mark.django_db
@@ -63,8 +64,8 @@ def test_go_live_run_twice_at_once_notifies_each_person_once():
 
     assert errors == [None, None]
     assert sorted(results) == [False, True]
-    live = [m.to[0] for m in mail.outbox if m.subject.startswith("Live now")]
-    assert sorted(live) == sorted(person.email for person in people)
+    notified = Notification.objects.filter(kind="event_live").values_list("recipient_id", flat=True)
+    assert sorted(notified) == sorted(person.pk for person in people)
 
 
 @pytest.mark.django_db
