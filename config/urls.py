@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("accounts.urls")),
     path("", include("forum.urls")),
+    path("", include("events.urls")),
 ]
 
 if settings.DEBUG:

@@ -607,10 +607,11 @@ class RedisHub:
             try:
                 result = await self.reader.xread(streams, block=block_ms, count=500)
                 failures = 0
-            except (redis.RedisError, OSError) as error:
+            except Exception as error:  # noqa: BLE001 - the reader must outlive any one bad answer
                 failures += 1
                 delay = min(0.25 * 2**failures, 5.0)
-                logger.warning("Live reader lost Redis (%s); retrying in %.1fs", error, delay)
+                log = logger.warning if isinstance(error, redis.RedisError | OSError) else logger.exception
+                log("Live reader lost Redis (%s); retrying in %.1fs", error, delay)
                 await asyncio.sleep(delay)
                 continue
             for key, entries in result or ():

@@ -71,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
+                "events.context_processors.live_now",
                 "notifications.context_processors.unread",
             ],
         },
@@ -130,6 +131,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Periodic work. With Redis, Celery beat runs it; without, core.inprocess does.
 CELERY_BEAT_SCHEDULE: dict = {
+    # Events go live at their start and end at their end with no click; a stamp makes reruns no-ops.
+    "events-schedule": {"task": "events.run_schedule", "schedule": 15.0},
+    "events-reminders": {"task": "events.send_due_reminders", "schedule": 60.0},
     "accounts-expire-verifications": {
         "task": "accounts.expire_verifications",
         "schedule": 60 * 60,

@@ -283,3 +283,18 @@ def test_permission_matrix_for_the_live_endpoints(role, client_as, live_backend)
     assert client.get("/live/poll", {"channel": "/no-such-thing"}).status_code == 403
     body = json.loads(client.get("/live/poll").content)
     assert "error" in body
+
+
+def test_a_client_away_longer_than_the_cap_is_told_to_reset(
+    live_backend, live_test_channel, asgi_server, settings
+):
+    settings.LIVE_STREAM_MAXLEN = 5
+    seen = live.publish(live_test_channel, "post_created", {"n": 0})
+    for n in range(1, 400):
+        live.publish(live_test_channel, "post_created", {"n": n})
+    with SSEClient(
+        asgi_server, f"/live/stream?channel={live_test_channel}", headers={"Last-Event-ID": seen}
+    ) as stream:
+        assert stream.next_event()["event"] == "reset"
+        replayed = stream.next_event()
+        assert replayed["event"] == "post_created" and replayed["data"]["n"] > 1
