@@ -1,10 +1,40 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "forum"
 
 urlpatterns = [
     path("", views.latest, name="home"),
     path("latest", views.latest, name="latest"),
+    path("latest.rss", feeds.LatestTopicsFeed(), name="latest_rss"),
+    path("latest.atom", feeds.LatestTopicsAtomFeed(), name="latest_atom"),
+    path("new", views.new, name="new"),
+    path("unread", views.unread, name="unread"),
+    path("top", views.top, name="top"),
+    path("mark-all-read", views.mark_all_read, name="mark_all_read"),
+    path("c/<slug:slug>/<int:category_id>", views.category, name="category"),
+    path("c/<slug:slug>/<int:category_id>.rss", feeds.CategoryFeed(), name="category_rss"),
+    path("c/<slug:slug>/<int:category_id>.atom", feeds.CategoryAtomFeed(), name="category_atom"),
+    path("tag/<str:name>", views.tag, name="tag"),
+    path("new-topic", views.new_topic, name="new_topic"),
+    path("t/<slug:slug>/<int:topic_id>", views.topic, name="topic"),
+    path("t/<slug:slug>/<int:topic_id>.rss", feeds.TopicFeed(), name="topic_rss"),
+    path("t/<slug:slug>/<int:topic_id>.atom", feeds.TopicAtomFeed(), name="topic_atom"),
+    path("t/<slug:slug>/<int:topic_id>/<int:post_number>", views.topic, name="topic_post"),
+    path("t/<int:topic_id>/reply", views.reply, name="reply"),
+    path("t/<int:topic_id>/moderate", views.moderate_topic, name="moderate_topic"),
+    path("posts/<int:post_id>/edit", views.edit_post, name="edit_post"),
+    path("posts/<int:post_id>/history", views.post_history, name="post_history"),
+    path("posts/<int:post_id>/withdraw", views.withdraw, name="withdraw_post"),
+    path("posts/<int:post_id>/hide", views.hide, name="hide_post"),
+    path("posts/<int:post_id>/like", views.like, name="like_post"),
+    path("posts/<int:post_id>/likes", views.likers, name="post_likers"),
+    path("posts/<int:post_id>/bookmark", views.bookmark, name="bookmark_post"),
+    path("posts/<int:post_id>/replies", views.post_replies, name="post_replies"),
+    path("composer/preview", views.preview, name="preview"),
+    path("composer/draft", views.save_draft, name="save_draft"),
+    path("composer/mentions", views.mention_suggestions, name="mention_suggestions"),
+    path("u/<str:username>/activity", views.activity, name="activity"),
+    path("u/<str:username>/bookmarks", views.bookmarks, name="bookmarks"),
 ]

@@ -1,5 +1,686 @@
-from django.shortcuts import render
+"""Forum pages. Thin: read through forum.reading, write through forum.services.
+
+Every page works without JavaScript; htmx requests get partials instead of whole pages.
+"""
+
+import difflib
+import uuid
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, Q, When
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from taggit.models import Tag
+
+from core.markdown import render as render_markdown
+
+from . import permissions, reading, services
+from .models import (
+    RAW_MAX_LENGTH,
+    Bookmark,
+    Category,
+    Draft,
+    PinScope,
+    Post,
+    PostState,
+    Topic,
+    current_language,
+)
+
+TOP_PERIODS = {
+    "day": timedelta(days=1),
+    "week": timedelta(days=7),
+    "month": timedelta(days=31),
+    "year": timedelta(days=366),
+    "all": None,
+}
+
+
+def _deny(request, message: str | None = None):
+    """Anonymous people are sent to sign in; others are told why not."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    raise PermissionDenied(message)
+
+
+def _validation_messages(error: ValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        messages_by_field = error.message_dict
+        if "__all__" in messages_by_field:
+            messages_by_field["form"] = messages_by_field.pop("__all__")
+        return messages_by_field
+    return {"form": error.messages}
+
+
+# --- Lists ----------------------------------------------------------------------------------
+
+
+def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None = None):
+    user = request.user
+    marker = reading.all_read_at(user)
+    paginator = Paginator(reading.for_list(queryset, user), reading.TOPICS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    topics = list(page.object_list)
+    reading.annotate_unread(topics, user, marker)
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
+    context = {
+        "topics": topics,
+        "page": page,
+        "querystring": querystring,
+        "list_title": title,
+        "list_kind": kind,
+        "counts": reading.list_counts(user, marker),
+        "categories": permissions.visible_categories(user).filter(parent__isnull=True),
+        "can_start_topic": user.is_authenticated and permissions.posting_block_reason(user) is None,
+        **(extra or {}),
+    }
+    return render(request, "forum/latest.html", context)
 
 
 def latest(request):
-    return render(request, "forum/latest.html", {"topics": []})
+    queryset = reading.pinned_first(permissions.visible_topics(request.user), reading.pinned_scope_for_home())
+    return _topic_list(request, queryset, title=_("Latest topics"), kind="latest")
+
+
+def new(request):
+    marker = reading.all_read_at(request.user)
+    queryset = reading.new_topics(request.user, marker).order_by("-created_at", "-pk")
+    return _topic_list(request, queryset, title=_("New topics"), kind="new")
+
+
+def unread(request):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    marker = reading.all_read_at(request.user)
+    queryset = reading.unread_topics(request.user, marker).order_by("-bumped_at", "-pk")
+    return _topic_list(request, queryset, title=_("Unread topics"), kind="unread")
+
+
+def top(request):
+    period = request.GET.get("period", "month")
+    if period not in TOP_PERIODS:
+        period = "month"
+    queryset = permissions.visible_topics(request.user)
+    if TOP_PERIODS[period]:
+        queryset = queryset.filter(created_at__gte=timezone.now() - TOP_PERIODS[period])
+    queryset = queryset.order_by("-likes_count", "-posts_count", "-pk")
+    return _topic_list(
+        request,
+        queryset,
+        title=_("Top topics"),
+        kind="top",
+        extra={"period": period, "periods": list(TOP_PERIODS)},
+    )
+
+
+def category(request, slug: str, category_id: int):
+    category = get_object_or_404(Category.objects.select_related("parent"), pk=category_id)
+    if not permissions.can_read_category(request.user, category):
+        return _deny(request, _("This category is only open to some members."))
+    if slug != category.slug:
+        return redirect(category.get_absolute_url(), permanent=True)
+    queryset = permissions.visible_topics(request.user).filter(
+        category__in=[category.pk, *category.children.values_list("pk", flat=True)]
+    )
+    queryset = reading.pinned_first(queryset, reading.pinned_scope_for_category())
+    return _topic_list(
+        request,
+        queryset,
+        title=category.localized_name,
+        kind="category",
+        extra={
+            "category": category,
+            "can_start_topic": permissions.can_start_topic(request.user, category),
+        },
+    )
+
+
+def tag(request, name: str):
+    queryset = permissions.visible_topics(request.user).filter(tags__name=name).order_by("-bumped_at", "-pk")
+    return _topic_list(
+        request,
+        queryset,
+        title=_("Topics tagged %(tag)s") % {"tag": name},
+        kind="tag",
+        extra={"tag": name},
+    )
+
+
+@require_POST
+def mark_all_read(request):
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("forum:latest"))
+    services.mark_all_read(request.user)
+    messages.success(request, _("Everything is marked as read."))
+    return redirect(_safe_next(request, reverse("forum:unread")))
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+# --- A topic --------------------------------------------------------------------------------
+
+
+def _readable_topic(request, topic_id: int) -> Topic:
+    topic = get_object_or_404(Topic.objects.select_related("category", "author"), pk=topic_id)
+    if not permissions.can_read(request.user, topic):
+        if not request.user.is_authenticated:
+            raise _LoginNeeded
+        raise PermissionDenied(_("This topic is only open to some members."))
+    return topic
+
+
+class _LoginNeeded(Exception):
+    pass
+
+
+def _composer_context(request, topic: Topic, *, raw: str | None = None, reply_to: int | None = None):
+    """What the reply composer needs: who may reply (or why not), the restored draft, a fresh key."""
+    user = request.user
+    reason = permissions.reply_block_reason(user, topic)
+    draft = None
+    if reason is None and raw is None:
+        draft = Draft.objects.filter(user=user, key=Draft.key_for_topic(topic.pk)).first()
+    return {
+        "reply_block_reason": reason,
+        "composer_raw": raw if raw is not None else (draft.raw if draft else ""),
+        "composer_reply_to": reply_to if reply_to is not None else (draft.reply_to_number if draft else None),
+        "draft": draft,
+        "idempotency_key": uuid.uuid4(),
+        "draft_key": Draft.key_for_topic(topic.pk),
+        "raw_max_length": RAW_MAX_LENGTH,
+    }
+
+
+def topic(request, slug: str, topic_id: int, post_number: int | None = None):
+    try:
+        topic = _readable_topic(request, topic_id)
+    except _LoginNeeded:
+        return redirect_to_login(request.get_full_path())
+    if slug != topic.slug:
+        url = topic.post_url(post_number) if post_number else topic.get_absolute_url()
+        query = request.GET.urlencode()
+        return redirect(f"{url}?{query}" if query else url, permanent=True)
+    if request.GET.get("view") == "tree":
+        return _topic_tree(request, topic)
+
+    if "page" in request.GET:
+        try:
+            page_number = int(request.GET["page"])
+        except ValueError:
+            page_number = 1
+    else:
+        page_number = reading.page_for_post(post_number or 1)
+    page = reading.post_page(topic, page_number)
+    posts = reading.posts_between(topic, page.first_number, page.last_number)
+    reading.decorate_posts(request.user, topic, posts)
+    state = services.mark_read(request.user, topic, page.last_number) if posts else None
+    chunk = request.GET.get("chunk") if request.htmx else None
+    context = {
+        "topic": topic,
+        "posts": posts,
+        "page": page,
+        "chunk": chunk,
+        "last_visit_number": _last_visit_marker(state, topic),
+        "focus_number": post_number,
+    }
+    if chunk in {"earlier", "later"}:
+        return render(request, "forum/_post_page.html", context)
+    services.count_view(topic)
+    context.update(_composer_context(request, topic))
+    context["tags"] = list(topic.tags.all())
+    if permissions.is_moderator(request.user):
+        context["move_categories"] = list(Category.objects.exclude(pk=topic.category_id))
+        context["pin_scopes"] = [choice for choice in PinScope.choices if choice[0] != PinScope.NONE]
+    return render(request, "forum/topic.html", context)
+
+
+def _last_visit_marker(state, topic: Topic) -> int | None:
+    """Draw "last visit" after this post number when there is something new since then."""
+    if state is None or not state.last_visit_number:
+        return None
+    if state.last_visit_number >= topic.highest_post_number:
+        return None
+    return state.last_visit_number
+
+
+def _topic_tree(request, topic: Topic):
+    focus = None
+    if request.GET.get("post"):
+        try:
+            number = int(request.GET["post"])
+        except ValueError:
+            raise Http404 from None
+        focus = get_object_or_404(topic.posts.select_related(*reading.POST_RELATED), number=number)
+    try:
+        after = max(1, int(request.GET.get("after", 1)))
+    except ValueError:
+        after = 1
+    opening = None
+    if focus is None and after == 1:
+        opening = topic.posts.select_related(*reading.POST_RELATED).filter(number=1).first()
+    posts, next_after = reading.tree_posts(topic, after=after, focus=focus)
+    shown = ([opening] if opening else []) + posts
+    if opening:
+        opening.tree_depth = 0
+        opening.continues = False
+    reading.decorate_posts(request.user, topic, shown)
+    if shown:
+        services.mark_read(request.user, topic, max(post.number for post in shown))
+    context = {
+        "topic": topic,
+        "posts": shown,
+        "focus": focus,
+        "next_after": next_after,
+        "tags": list(topic.tags.all()),
+        **_composer_context(request, topic),
+    }
+    return render(request, "forum/topic_tree.html", context)
+
+
+def reply(request, topic_id: int):
+    """The reply composer on a page of its own (the no-JavaScript way to answer a post or quote it)."""
+    try:
+        topic = _readable_topic(request, topic_id)
+    except _LoginNeeded:
+        return redirect_to_login(request.get_full_path())
+    reply_to = None
+    number = request.POST.get("reply_to") or request.GET.get("to")
+    if number:
+        try:
+            reply_to = topic.posts.select_related("author").filter(number=int(number)).first()
+        except ValueError:
+            reply_to = None
+        if reply_to is None:
+            errors = {"reply_to": [_("That post is not in this topic.")]}
+            return _reply_page(request, topic, None, request.POST.get("raw"), errors, status=400)
+
+    if request.method != "POST":
+        raw = None
+        if reply_to and request.GET.get("quote") and permissions.can_see_post_text(request.user, reply_to):
+            raw = f'[quote="{reply_to.author.username}, post:{reply_to.number}, topic:{topic.pk}"]\n'
+            raw += f"{reply_to.raw}\n[/quote]\n\n"
+        return _reply_page(request, topic, reply_to, raw, {})
+
+    raw = request.POST.get("raw", "")
+    try:
+        post = services.create_reply(
+            request.user,
+            topic,
+            raw,
+            reply_to=reply_to,
+            idempotency_key=request.POST.get("idempotency_key"),
+        )
+    except ValidationError as error:
+        return _reply_page(request, topic, reply_to, raw, _validation_messages(error), status=400)
+    except PermissionDenied as error:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return _reply_page(request, topic, reply_to, raw, {"form": [str(error)]}, status=403)
+    return redirect(f"{topic.post_url(post.number)}#post-{post.number}")
+
+
+def _reply_page(request, topic, reply_to, raw, errors, status=200):
+    context = {"topic": topic, "reply_to": reply_to, "errors": errors}
+    context.update(_composer_context(request, topic, raw=raw, reply_to=reply_to.number if reply_to else None))
+    return render(request, "forum/reply.html", context, status=status)
+
+
+@login_required
+def new_topic(request):
+    user = request.user
+    categories = [
+        category
+        for category in permissions.visible_categories(user).select_related("parent")
+        if permissions.can_start_topic(user, category)
+    ]
+    draft = Draft.objects.filter(user=user, key=Draft.NEW_TOPIC).first()
+    form = {
+        "title": draft.title if draft else "",
+        "raw": draft.raw if draft else "",
+        "tags": "",
+        "category": (draft.category_id if draft else None) or _int(request.GET.get("category")),
+    }
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        form = {
+            "title": request.POST.get("title", ""),
+            "raw": request.POST.get("raw", ""),
+            "tags": request.POST.get("tags", ""),
+            "category": _int(request.POST.get("category")),
+        }
+        category = next((c for c in categories if c.pk == form["category"]), None)
+        if category is None:
+            errors = {"category": [_("Choose a category where you may start topics.")]}
+        else:
+            try:
+                topic = services.create_topic(
+                    user,
+                    category,
+                    form["title"],
+                    form["raw"],
+                    tags=[name for name in form["tags"].split(",") if name.strip()],
+                    language=current_language(),
+                    idempotency_key=request.POST.get("idempotency_key"),
+                )
+            except ValidationError as error:
+                errors = _validation_messages(error)
+            except PermissionDenied as error:
+                errors = {"form": [str(error)]}
+            else:
+                return redirect(topic.get_absolute_url())
+        status = 400
+    context = {
+        "categories": categories,
+        "form": form,
+        "errors": errors,
+        "draft": draft,
+        "reason": permissions.posting_block_reason(user),
+        "idempotency_key": uuid.uuid4(),
+        "draft_key": Draft.NEW_TOPIC,
+        "raw_max_length": RAW_MAX_LENGTH,
+        "known_tags": Tag.objects.order_by("name").values_list("name", flat=True)[:200],
+    }
+    return render(request, "forum/new_topic.html", context, status=status)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- Posts ----------------------------------------------------------------------------------
+
+
+def _post_for(request, post_id: int) -> Post:
+    post = get_object_or_404(Post.objects.select_related("topic__category", "author"), pk=post_id)
+    if not permissions.can_read(request.user, post.topic):
+        raise PermissionDenied(_("This topic is only open to some members."))
+    return post
+
+
+def _back_to(post: Post) -> str:
+    return f"{post.topic.post_url(post.number)}#post-{post.number}"
+
+
+def _post_actions_response(request, post: Post):
+    """htmx: the post's action bar again; otherwise back to the post."""
+    if request.htmx:
+        post.refresh_from_db(fields=["like_count", "state"])
+        reading.decorate_posts(request.user, post.topic, [post])
+        return render(request, "forum/_post_actions.html", {"post": post, "topic": post.topic})
+    return redirect(_back_to(post))
+
+
+@require_POST
+def like(request, post_id: int):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.META.get("HTTP_REFERER") or "/")
+    post = _post_for(request, post_id)
+    services.toggle_like(request.user, post)
+    return _post_actions_response(request, post)
+
+
+@require_POST
+def bookmark(request, post_id: int):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.META.get("HTTP_REFERER") or "/")
+    post = _post_for(request, post_id)
+    services.toggle_bookmark(request.user, post)
+    return _post_actions_response(request, post)
+
+
+def likers(request, post_id: int):
+    post = _post_for(request, post_id)
+    people = [like.user for like in post.likes.select_related("user__organisation").order_by("created_at")]
+    return render(request, "forum/likers.html", {"post": post, "topic": post.topic, "people": people})
+
+
+def post_replies(request, post_id: int):
+    """The direct replies to a post (htmx expands them in place; otherwise the tree view)."""
+    post = _post_for(request, post_id)
+    if not request.htmx:
+        return redirect(f"{post.topic.get_absolute_url()}?view=tree&post={post.number}")
+    replies = list(post.replies.select_related(*reading.POST_RELATED).order_by("number")[:50])
+    reading.decorate_posts(request.user, post.topic, replies)
+    return render(request, "forum/_replies.html", {"post": post, "replies": replies, "topic": post.topic})
+
+
+def edit_post(request, post_id: int):
+    post = _post_for(request, post_id)
+    if not permissions.can_edit_post(request.user, post):
+        return _deny(request, _("You cannot edit this post."))
+    errors: dict = {}
+    raw = post.raw
+    title = post.topic.title if post.number == 1 else None
+    status = 200
+    if request.method == "POST":
+        raw = request.POST.get("raw", "")
+        if post.number == 1:
+            title = request.POST.get("title", "")
+        try:
+            services.edit_post(request.user, post, raw, title=title)
+        except ValidationError as error:
+            errors = _validation_messages(error)
+            status = 400
+        else:
+            messages.success(request, _("Your changes are saved."))
+            return redirect(_back_to(post))
+    context = {"post": post, "topic": post.topic, "raw": raw, "title": title, "errors": errors}
+    context["raw_max_length"] = RAW_MAX_LENGTH
+    return render(request, "forum/edit_post.html", context, status=status)
+
+
+def post_history(request, post_id: int):
+    post = _post_for(request, post_id)
+    if not permissions.can_see_post_text(request.user, post):
+        raise PermissionDenied(_("This post is not shown."))
+    revisions = []
+    for revision in post.revisions.select_related("editor").order_by("-number"):
+        lines = []
+        for line in difflib.unified_diff(
+            revision.raw_before.splitlines(), revision.raw_after.splitlines(), lineterm="", n=2
+        ):
+            if line.startswith(("---", "+++")):
+                continue
+            kind = {"+": "added", "-": "removed", "@": "hunk"}.get(line[:1], "same")
+            lines.append((kind, line))
+        revisions.append({"revision": revision, "lines": lines})
+    return render(
+        request, "forum/post_history.html", {"post": post, "topic": post.topic, "revisions": revisions}
+    )
+
+
+@require_POST
+def withdraw(request, post_id: int):
+    post = _post_for(request, post_id)
+    services.withdraw_post(request.user, post)
+    messages.success(request, _("Your post is withdrawn; a note says so in its place."))
+    return redirect(_back_to(post))
+
+
+@require_POST
+@permissions.moderator_required
+def hide(request, post_id: int):
+    post = _post_for(request, post_id)
+    if post.state == PostState.HIDDEN:
+        services.unhide_post(request.user, post)
+        messages.success(request, _("The post is shown again."))
+    else:
+        services.hide_post(request.user, post, request.POST.get("reason", ""))
+        messages.success(request, _("The post is hidden."))
+    return redirect(_back_to(post))
+
+
+# --- Composer helpers -----------------------------------------------------------------------
+
+
+@require_POST
+def preview(request):
+    """The composer's preview, rendered by the same renderer as saved posts."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    raw = request.POST.get("raw", "")[: RAW_MAX_LENGTH + 1000]
+    html = render_markdown(raw, mention_resolver=services.existing_usernames)
+    return render(request, "forum/_preview.html", {"html": html})
+
+
+@require_POST
+def save_draft(request):
+    """Autosave from the composer every few seconds (htmx); answers with a short status line."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    key = request.POST.get("draft_key", "")
+    if key != Draft.NEW_TOPIC and not (key.startswith("topic:") and key[6:].isdigit()):
+        return HttpResponse(status=400)
+    category = None
+    if key == Draft.NEW_TOPIC and (category_id := _int(request.POST.get("category"))):
+        category = permissions.visible_categories(request.user).filter(pk=category_id).first()
+    draft = services.save_draft(
+        request.user,
+        key,
+        raw=request.POST.get("raw", ""),
+        title=request.POST.get("title", ""),
+        reply_to_number=_int(request.POST.get("reply_to")),
+        category=category,
+    )
+    return render(request, "forum/_draft_status.html", {"draft": draft})
+
+
+def mention_suggestions(request):
+    """People whose username or name starts with ?q= (for @ autocompletion), verified officials first."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    query = request.GET.get("q", "").strip().lstrip("@")[:30]
+    if not query:
+        return JsonResponse({"people": []})
+    people = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(username__istartswith=query) | Q(display_name__istartswith=query))
+        .annotate(verified_first=Case(When(verification_state="verified", then=0), default=1))
+        .order_by("verified_first", "username")
+        .values("username", "display_name", "position")[:8]
+    )
+    return JsonResponse(
+        {
+            "people": [
+                {
+                    "username": p["username"],
+                    "name": p["display_name"] or p["username"],
+                    "position": p["position"],
+                }
+                for p in people
+            ]
+        }
+    )
+
+
+# --- Moderator topic actions ----------------------------------------------------------------
+
+
+@require_POST
+@permissions.moderator_required
+def moderate_topic(request, topic_id: int):
+    topic = get_object_or_404(Topic, pk=topic_id)
+    action = request.POST.get("action")
+    by = request.user
+    try:
+        if action == "pin":
+            until = _parse_when(request.POST.get("until"))
+            services.pin_topic(topic, request.POST.get("scope", PinScope.GLOBAL), until=until, by=by)
+        elif action == "unpin":
+            services.unpin_topic(topic, by=by)
+        elif action == "close":
+            services.close_topic(topic, by=by)
+        elif action == "open":
+            services.open_topic(topic, by=by)
+        elif action == "schedule":
+            opens_at = _parse_when(request.POST.get("opens_at"))
+            if opens_at is None:
+                raise ValidationError({"opens_at": _("Give the date and time the topic opens.")})
+            services.schedule_topic(topic, opens_at, by=by)
+        elif action == "move":
+            services.move_topic(
+                topic, get_object_or_404(Category, pk=_int(request.POST.get("category"))), by=by
+            )
+        elif action == "rename":
+            services.rename_topic(topic, request.POST.get("title", ""), by=by)
+        elif action == "retag":
+            services.retag_topic(
+                topic, [t for t in request.POST.get("tags", "").split(",") if t.strip()], by=by
+            )
+        elif action == "archive":
+            services.archive_topic(topic, by=by)
+        else:
+            return HttpResponse(status=400)
+    except ValidationError as error:
+        for message_list in _validation_messages(error).values():
+            for message in message_list:
+                messages.error(request, message)
+    else:
+        messages.success(request, _("The topic is updated."))
+    topic.refresh_from_db()
+    return redirect(topic.get_absolute_url())
+
+
+def _parse_when(value: str | None):
+    """A datetime-local value in the server's time zone (UTC), or None."""
+    if not value:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise ValidationError({"when": _("Enter a date and time such as 2026-05-17 14:00.")})
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+# --- People ---------------------------------------------------------------------------------
+
+
+def activity(request, username: str):
+    person = get_object_or_404(get_user_model(), username=username, is_active=True)
+    posts = (
+        Post.objects.filter(
+            author=person, state=PostState.VISIBLE, topic__in=permissions.visible_topics(request.user)
+        )
+        .select_related("topic")
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(posts, reading.TOPICS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "forum/activity.html", {"person": person, "page": page})
+
+
+def bookmarks(request, username: str):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.user.username != username:
+        raise Http404
+    marks = (
+        Bookmark.objects.filter(user=request.user, post__topic__in=permissions.visible_topics(request.user))
+        .select_related("post__topic", "post__author")
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(marks, reading.TOPICS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "forum/bookmarks.html", {"person": request.user, "page": page})

@@ -64,3 +64,42 @@ class ModeratorFactory(OfficialFactory):
 class StaffFactory(OfficialFactory):
     username = factory.Sequence(lambda n: f"staff{n}")
     is_staff = True
+
+
+# --- forum ----------------------------------------------------------------------------------
+from forum.models import Category, Topic  # noqa: E402
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ["slug"]
+
+    slug = factory.Sequence(lambda n: f"category-{n}")
+    name = factory.Sequence(lambda n: f"Category {n}")
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    """A topic with its first post, made through forum.services.create_topic.
+
+    Extra model fields (status, opens_at, pin_scope...) are applied after creation.
+    """
+
+    class Meta:
+        model = Topic
+
+    category = factory.SubFactory(CategoryFactory)
+    author = factory.SubFactory(OfficialFactory)
+    title = factory.Sequence(lambda n: f"How does your city close the digital divide? ({n})")
+    raw = "Tell us what worked in your city, and what did not."
+    tags: list = []
+
+    @classmethod
+    def _create(cls, model_class, category, author, title, raw, tags=(), **fields):
+        from forum.services import create_topic
+
+        topic = create_topic(author, category, title, raw, tags=tags)
+        if fields:
+            model_class.objects.filter(pk=topic.pk).update(**fields)
+            topic.refresh_from_db()
+        return topic

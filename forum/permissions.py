@@ -1,0 +1,221 @@
+"""Who may do what in the forum: can_x(user, obj) -> bool, check_x raising PermissionDenied,
+and queryset filters that match them.
+
+Time-dependent rules (scheduled topics) compare with the clock at request time,
+so a topic opens the moment opens_at passes with no worker running.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from accounts import permissions as accounts_permissions
+
+from .models import Category, Post, PostState, ReadAccess, StartAccess, Topic, TopicStatus
+
+# --- Fallbacks until the accounts branch lands ----------------------------------------------
+# accounts.permissions.posting_block_reason and accounts.decorators.moderator_required are being
+# written in parallel. These stand in for them; switch both names here once accounts has them
+# (templates: forum/_cannot_post.html -> accounts/_cannot_post.html).
+VERIFICATION_URL = "/verification/"
+
+
+def posting_block_reason(user) -> str | None:
+    """Why this person may not write anything at all, in words for them; None when they may."""
+    accounts_reason = getattr(accounts_permissions, "posting_block_reason", None)
+    if accounts_reason is not None:
+        return accounts_reason(user)
+    if not user.is_authenticated:
+        return _("Sign in to take part in the discussion.")
+    if accounts_permissions.is_suspended(user):
+        return _("Your account is suspended until %(date)s.") % {
+            "date": date_format(timezone.localtime(user.suspended_until), "DATETIME_FORMAT")
+        }
+    if accounts_permissions.is_silenced(user):
+        return _("A moderator has paused your posting until %(date)s.") % {
+            "date": date_format(timezone.localtime(user.silenced_until), "DATETIME_FORMAT")
+        }
+    if not accounts_permissions.can_participate(user):
+        return _("Only verified officials can post. Ask to be verified as an official to join in.")
+    return None
+
+
+def is_moderator(user) -> bool:
+    return accounts_permissions.is_moderator(user)
+
+
+def check_moderator(user) -> None:
+    if not is_moderator(user):
+        raise PermissionDenied(_("Only moderators can do this."))
+
+
+# --- Reading --------------------------------------------------------------------------------
+
+
+def readable_access_levels(user) -> list[str]:
+    levels = [ReadAccess.EVERYONE]
+    if user.is_authenticated and not accounts_permissions.is_suspended(user):
+        levels.append(ReadAccess.SIGNED_IN)
+        if accounts_permissions.is_verified(user) or accounts_permissions.is_moderator(user):
+            levels.append(ReadAccess.VERIFIED)
+    return levels
+
+
+def visible_categories(user) -> QuerySet[Category]:
+    return Category.objects.filter(read_access__in=readable_access_levels(user))
+
+
+def visible_topics(user) -> QuerySet[Topic]:
+    """Topics this person may read (the same rule as can_read)."""
+    return Topic.objects.filter(category__read_access__in=readable_access_levels(user))
+
+
+def can_read_category(user, category: Category) -> bool:
+    return category.read_access in readable_access_levels(user)
+
+
+def can_read(user, topic: Topic) -> bool:
+    return can_read_category(user, topic.category)
+
+
+def check_read(user, topic: Topic) -> None:
+    if not can_read(user, topic):
+        raise PermissionDenied(_("This topic is only open to some members."))
+
+
+def can_see_post_text(user, post: Post) -> bool:
+    """Withdrawn and hidden posts leave a placeholder; their authors and moderators still see the text."""
+    if post.state == PostState.VISIBLE:
+        return True
+    return user.is_authenticated and (user.pk == post.author_id or is_moderator(user))
+
+
+# --- Writing --------------------------------------------------------------------------------
+
+
+def can_start_topic(user, category: Category) -> bool:
+    if posting_block_reason(user) is not None or not can_read_category(user, category):
+        return False
+    return category.start_access == StartAccess.VERIFIED or is_moderator(user)
+
+
+def check_start_topic(user, category: Category) -> None:
+    if not can_start_topic(user, category):
+        raise PermissionDenied(
+            posting_block_reason(user) or _("Only moderators can start topics in this category.")
+        )
+
+
+def reply_block_reason(user, topic: Topic, now=None) -> str | None:
+    """Why this person cannot reply to this topic now; None when they can."""
+    reason = posting_block_reason(user)
+    if reason:
+        return reason
+    if not can_read(user, topic):
+        return _("This topic is only open to some members.")
+    if topic.status == TopicStatus.ARCHIVED:
+        return _("This topic is archived: it is kept for reading only.")
+    if topic.status == TopicStatus.CLOSED and not is_moderator(user):
+        return _("This topic is closed to new replies.")
+    if topic.is_scheduled_now(now) and not (is_moderator(user) or is_invited(user, topic)):
+        if topic.opens_at:
+            return _("This topic opens for replies on %(date)s.") % {
+                "date": date_format(timezone.localtime(topic.opens_at), "DATETIME_FORMAT")
+            }
+        return _("This topic is not open for replies yet.")
+    return None
+
+
+def is_invited(user, topic: Topic) -> bool:
+    return user.is_authenticated and topic.invited_posters.filter(pk=user.pk).exists()
+
+
+def can_reply(user, topic: Topic, now=None) -> bool:
+    return reply_block_reason(user, topic, now) is None
+
+
+def check_reply(user, topic: Topic, now=None) -> None:
+    reason = reply_block_reason(user, topic, now)
+    if reason:
+        raise PermissionDenied(reason)
+
+
+def can_edit_post(user, post: Post) -> bool:
+    if is_moderator(user):
+        return True
+    return (
+        user.is_authenticated
+        and post.author_id == user.pk
+        and post.state == PostState.VISIBLE
+        and post.topic.status != TopicStatus.ARCHIVED
+        and posting_block_reason(user) is None
+    )
+
+
+def check_edit_post(user, post: Post) -> None:
+    if not can_edit_post(user, post):
+        raise PermissionDenied(_("You cannot edit this post."))
+
+
+def can_withdraw_post(user, post: Post) -> bool:
+    return (
+        user.is_authenticated
+        and post.state == PostState.VISIBLE
+        and (post.author_id == user.pk or is_moderator(user))
+    )
+
+
+def check_withdraw_post(user, post: Post) -> None:
+    if not can_withdraw_post(user, post):
+        raise PermissionDenied(_("You cannot withdraw this post."))
+
+
+def can_like(user, post: Post) -> bool:
+    return (
+        posting_block_reason(user) is None
+        and post.state == PostState.VISIBLE
+        and post.author_id != user.pk
+        and can_read(user, post.topic)
+    )
+
+
+def check_like(user, post: Post) -> None:
+    if not can_like(user, post):
+        raise PermissionDenied(_("You cannot like this post."))
+
+
+def can_bookmark(user, post: Post) -> bool:
+    return user.is_authenticated and can_read(user, post.topic)
+
+
+def check_bookmark(user, post: Post) -> None:
+    if not can_bookmark(user, post):
+        raise PermissionDenied(_("Sign in to bookmark posts."))
+
+
+def can_create_tags(user) -> bool:
+    return is_moderator(user)
+
+
+def _fallback_moderator_required(view):
+    """Signed in and a moderator; stands in for accounts.decorators.moderator_required (adds MFA)."""
+    from functools import wraps
+
+    from django.contrib.auth.views import redirect_to_login
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        check_moderator(request.user)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+try:  # the accounts branch brings the real gate (moderator + MFA enrolled)
+    from accounts.decorators import moderator_required
+except ImportError:  # pragma: no cover - until accounts is merged
+    moderator_required = _fallback_moderator_required

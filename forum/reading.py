@@ -1,0 +1,236 @@
+"""Read paths: topic lists with unread counts, pages of posts by number range, the reply tree.
+
+Every function here costs a fixed number of queries whatever the size of the
+topic or the forum; tests/forum/test_query_budgets.py holds them to it.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Case, F, FilteredRelation, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from . import permissions
+from .models import Bookmark, Like, PinScope, Post, ReadMarker, Topic, TopicReadState
+
+POSTS_PER_PAGE = 20
+TOPICS_PER_PAGE = 30
+TREE_ROOTS_PER_PAGE = 20
+TREE_MAX_DEPTH = 4
+TREE_MAX_POSTS = 400
+# Topics started within this window count as "new" for someone who has not opened them.
+NEW_TOPIC_WINDOW = timedelta(days=14)
+
+
+# --- Topic lists ----------------------------------------------------------------------------
+
+
+def all_read_at(user):
+    if not user.is_authenticated:
+        return None
+    marker = ReadMarker.objects.filter(user=user).values_list("all_read_at", flat=True).first()
+    return marker
+
+
+def new_since(user, marker=None):
+    cutoff = timezone.now() - NEW_TOPIC_WINDOW
+    return max(cutoff, marker) if marker else cutoff
+
+
+def with_read_state(queryset: QuerySet[Topic], user) -> QuerySet[Topic]:
+    """Annotate each topic with this person's read position (one LEFT JOIN)."""
+    if not user.is_authenticated:
+        return queryset.annotate(read_number=Value(None, output_field=IntegerField()))
+    return queryset.annotate(
+        my_read=FilteredRelation("read_states", condition=Q(read_states__user=user)),
+        read_number=F("my_read__last_read_number"),
+    )
+
+
+def pinned_first(queryset: QuerySet[Topic], scopes: list[str]) -> QuerySet[Topic]:
+    now = timezone.now()
+    return queryset.annotate(
+        pinned_now=Case(
+            When(
+                Q(pin_scope__in=scopes) & (Q(pinned_until__isnull=True) | Q(pinned_until__gt=now)),
+                then=Value(1),
+            ),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    ).order_by("-pinned_now", "-bumped_at", "-pk")
+
+
+def for_list(queryset: QuerySet[Topic], user) -> QuerySet[Topic]:
+    return with_read_state(queryset, user).select_related("category", "last_poster").prefetch_related("tags")
+
+
+def unread_topics(user, marker=None) -> QuerySet[Topic]:
+    queryset = permissions.visible_topics(user).filter(
+        read_states__user=user, read_states__last_read_number__lt=F("highest_post_number")
+    )
+    if marker:
+        queryset = queryset.filter(last_posted_at__gt=marker)
+    return queryset
+
+
+def new_topics(user, marker=None) -> QuerySet[Topic]:
+    queryset = permissions.visible_topics(user).filter(created_at__gt=new_since(user, marker))
+    if user.is_authenticated:
+        queryset = queryset.exclude(
+            pk__in=TopicReadState.objects.filter(user=user).values("topic_id"),
+        )
+    return queryset
+
+
+def annotate_unread(topics: list[Topic], user, marker=None) -> None:
+    """Set `unread` (posts not read yet) and `is_new` on each topic of a list page (no query)."""
+    cutoff = new_since(user, marker)
+    for topic in topics:
+        topic.unread = 0
+        topic.is_new = False
+        topic.first_unread_number = (topic.read_number or 0) + 1
+        if not user.is_authenticated:
+            continue
+        if topic.read_number is None:
+            topic.is_new = topic.created_at > cutoff
+        elif not marker or topic.last_posted_at > marker:
+            topic.unread = max(0, topic.highest_post_number - topic.read_number)
+
+
+def list_counts(user, marker=None) -> dict[str, int]:
+    if not user.is_authenticated:
+        return {}
+    return {"new": new_topics(user, marker).count(), "unread": unread_topics(user, marker).count()}
+
+
+# --- A topic, page by page ------------------------------------------------------------------
+
+
+@dataclass
+class PostPage:
+    number: int
+    last_page: int
+    first_number: int
+    last_number: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.last_page
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def nearby(self) -> list[int | None]:
+        """Page numbers to link: first, last and two either side of this one; None marks a gap."""
+        wanted = {1, self.last_page, *range(self.number - 2, self.number + 3)}
+        pages: list[int | None] = []
+        for page in sorted(p for p in wanted if 1 <= p <= self.last_page):
+            if pages and page - (pages[-1] or 0) > 1:
+                pages.append(None)
+            pages.append(page)
+        return pages
+
+
+def post_page(topic: Topic, page_number: int) -> PostPage:
+    last_page = max(1, (topic.highest_post_number + POSTS_PER_PAGE - 1) // POSTS_PER_PAGE)
+    page_number = min(max(1, page_number), last_page)
+    first = (page_number - 1) * POSTS_PER_PAGE + 1
+    return PostPage(page_number, last_page, first, first + POSTS_PER_PAGE - 1)
+
+
+def page_for_post(post_number: int) -> int:
+    return (max(post_number, 1) - 1) // POSTS_PER_PAGE + 1
+
+
+POST_RELATED = ("author", "author__organisation", "reply_to", "reply_to__author")
+
+
+def posts_between(topic: Topic, first: int, last: int) -> list[Post]:
+    """Posts numbered first..last: an index range scan, never an OFFSET over the topic."""
+    return list(
+        topic.posts.filter(number__range=(first, last)).select_related(*POST_RELATED).order_by("number")
+    )
+
+
+def tree_posts(topic: Topic, *, after: int = 1, focus: Post | None = None) -> tuple[list[Post], int | None]:
+    """The reply tree: 20 top-level answers after `after` with their replies, or the subtree of `focus`.
+
+    Returns (posts in tree order, the `after` value of the next page or None). Each post gets
+    `tree_depth` (relative, capped at 4) and `continues` (replies beyond the depth shown).
+    """
+    related = topic.posts.select_related(*POST_RELATED)
+    if focus is not None:
+        base_depth = focus.depth
+        posts = [focus] + list(
+            related.filter(
+                root_number=focus.root_number,
+                path__startswith=focus.path + ".",
+                depth__lte=focus.depth + TREE_MAX_DEPTH,
+            ).order_by("path")[:TREE_MAX_POSTS]
+        )
+        next_after = None
+        for post in posts:
+            post.tree_depth = post.depth - base_depth
+    else:
+        roots = list(
+            topic.posts.filter(depth=0, number__gt=after)
+            .order_by("number")
+            .values_list("number", flat=True)[: TREE_ROOTS_PER_PAGE + 1]
+        )
+        next_after = roots[TREE_ROOTS_PER_PAGE - 1] if len(roots) > TREE_ROOTS_PER_PAGE else None
+        roots = roots[:TREE_ROOTS_PER_PAGE]
+        posts = list(
+            related.filter(root_number__in=roots, depth__lte=TREE_MAX_DEPTH - 1).order_by("path")[
+                :TREE_MAX_POSTS
+            ]
+        )
+        for post in posts:
+            # Level 1 for answers, so the opening post sits above them at level 0.
+            post.tree_depth = post.depth + 1
+    for post in posts:
+        post.continues = post.tree_depth >= TREE_MAX_DEPTH and post.reply_count > 0
+    return posts, next_after
+
+
+def decorate_posts(user, topic: Topic, posts: list[Post]) -> None:
+    """What this reader may do with each post, and what they did already (two queries at most)."""
+    liked: set[int] = set()
+    bookmarked: set[int] = set()
+    ids = [post.pk for post in posts]
+    if user.is_authenticated and ids:
+        liked = set(Like.objects.filter(user=user, post_id__in=ids).values_list("post_id", flat=True))
+        bookmarked = set(
+            Bookmark.objects.filter(user=user, post_id__in=ids).values_list("post_id", flat=True)
+        )
+    moderator = permissions.is_moderator(user)
+    may_reply = permissions.can_reply(user, topic)
+    for post in posts:
+        post.may_reply = may_reply
+        post.topic = topic
+        post.liked = post.pk in liked
+        post.bookmarked = post.pk in bookmarked
+        post.show_text = permissions.can_see_post_text(user, post)
+        post.may_like = permissions.can_like(user, post)
+        post.may_edit = permissions.can_edit_post(user, post)
+        post.may_withdraw = permissions.can_withdraw_post(user, post)
+        post.may_moderate = moderator
+        post.may_bookmark = user.is_authenticated
+        post.html = post.localized_cooked
+
+
+def pinned_scope_for_home() -> list[str]:
+    return [PinScope.GLOBAL]
+
+
+def pinned_scope_for_category() -> list[str]:
+    return [PinScope.GLOBAL, PinScope.CATEGORY]

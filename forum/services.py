@@ -1,0 +1,558 @@
+"""Every write to the forum's tables.
+
+Views, commands and other apps (events opens and pins topics) call these
+functions; nothing else saves a Topic or a Post. Permission checks run here for
+the person passed in (`by=None` on moderator actions means the system itself,
+e.g. the events scheduler opening a question at the webinar's start).
+
+Nothing is sent after commit yet: live updates and notifications will hook into
+the same functions with transaction.on_commit, so a rolled-back write sends nothing.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from taggit.models import Tag
+
+from core.markdown import render
+
+from . import permissions
+from .models import (
+    MAX_TAGS,
+    PATH_DIGITS,
+    RAW_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    TITLE_MIN_LENGTH,
+    Bookmark,
+    Category,
+    Draft,
+    Like,
+    PinScope,
+    Post,
+    PostRevision,
+    PostState,
+    ReadMarker,
+    Topic,
+    TopicReadState,
+    TopicStatus,
+)
+
+REVISION_FOLD_WINDOW = timedelta(minutes=5)
+# A new "visit" (for the last-visit marker) starts after this long away from the topic.
+VISIT_GAP = timedelta(minutes=30)
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+def normalise_title(title: str) -> str:
+    """Collapse runs of whitespace; check the length a reader needs (15-255 characters)."""
+    title = " ".join((title or "").split())
+    if len(title) < TITLE_MIN_LENGTH:
+        raise ValidationError(
+            {"title": _("Write a title of at least %(min)d characters.") % {"min": TITLE_MIN_LENGTH}}
+        )
+    if len(title) > TITLE_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "title": _("Keep the title under %(max)d characters (it has %(count)d).")
+                % {"max": TITLE_MAX_LENGTH, "count": len(title)}
+            }
+        )
+    return title
+
+
+def clean_raw(raw: str) -> str:
+    raw = (raw or "").replace("\r\n", "\n")
+    if not raw.strip():
+        raise ValidationError({"raw": _("Write something before posting.")})
+    if len(raw) > RAW_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "raw": _("Posts are limited to %(max)d characters; this one has %(count)d.")
+                % {"max": RAW_MAX_LENGTH, "count": len(raw)}
+            }
+        )
+    return raw
+
+
+def clean_tags(user, names: Iterable[str]) -> list[str]:
+    """At most five tags; only moderators may create a tag that does not exist yet."""
+    cleaned: list[str] = []
+    for name in names:
+        slug = slugify(name.strip())[:100]
+        if slug and slug not in cleaned:
+            cleaned.append(slug)
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError({"tags": _("Use at most %(max)d tags.") % {"max": MAX_TAGS}})
+    if cleaned and not permissions.can_create_tags(user):
+        existing = set(Tag.objects.filter(name__in=cleaned).values_list("name", flat=True))
+        unknown = [name for name in cleaned if name not in existing]
+        if unknown:
+            raise ValidationError(
+                {"tags": _("Only moderators can create new tags: %(tags)s.") % {"tags": ", ".join(unknown)}}
+            )
+    return cleaned
+
+
+def existing_usernames(names: set[str]) -> list[str]:
+    """The mention resolver: which @names are real, active people (one query)."""
+    return list(
+        get_user_model()
+        .objects.filter(username__in=list(names)[:50], is_active=True)
+        .values_list("username", flat=True)
+    )
+
+
+def cook(raw: str) -> str:
+    """Markdown source -> the sanitised HTML stored on the post."""
+    return render(raw, mention_resolver=existing_usernames)
+
+
+def _pad(number: int) -> str:
+    return str(number).zfill(PATH_DIGITS)
+
+
+def _tree_position(number: int, reply_to: Post | None) -> tuple[int, int, str]:
+    """(depth, root_number, path) for a new post; answers to the topic or its first post are roots."""
+    if reply_to is None or reply_to.number == 1:
+        return 0, number, _pad(number)
+    return reply_to.depth + 1, reply_to.root_number, f"{reply_to.path}.{_pad(number)}"
+
+
+def _as_uuid(key) -> uuid.UUID | None:
+    if not key:
+        return None
+    try:
+        return uuid.UUID(str(key))
+    except ValueError:
+        return None
+
+
+# --- Topics and posts -----------------------------------------------------------------------
+
+
+def create_topic(
+    author,
+    category: Category,
+    title: str,
+    raw: str,
+    *,
+    tags: Iterable[str] = (),
+    language: str = "en",
+    idempotency_key=None,
+    opens_at: datetime | None = None,
+) -> Topic:
+    """Start a topic with its first post. Callers: anyone `can_start_topic` allows.
+
+    With `opens_at` in the future the topic is scheduled (moderators only). The same
+    idempotency key from the same author returns the topic already made, so a double
+    submit makes one topic. The new-topic draft is discarded. Sends nothing after commit yet.
+    """
+    permissions.check_start_topic(author, category)
+    title = normalise_title(title)
+    raw = clean_raw(raw)
+    tag_names = clean_tags(author, tags)
+    key = _as_uuid(idempotency_key)
+    if key and (existing := _post_for_key(author, key)):
+        return existing.topic
+    now = timezone.now()
+    status = TopicStatus.OPEN
+    if opens_at and opens_at > now:
+        permissions.check_moderator(author)
+        status = TopicStatus.SCHEDULED
+    try:
+        with transaction.atomic():
+            topic = Topic.objects.create(
+                category=category,
+                title=title,
+                slug=slugify(title)[:100] or "topic",
+                author=author,
+                status=status,
+                opens_at=opens_at,
+                language=language,
+                created_at=now,
+                bumped_at=now,
+                last_posted_at=now,
+                last_poster=author,
+                highest_post_number=1,
+                posts_count=1,
+                participants_count=1,
+            )
+            Post.objects.create(
+                topic=topic,
+                number=1,
+                author=author,
+                depth=0,
+                root_number=1,
+                path=_pad(1),
+                raw=raw,
+                cooked=cook(raw),
+                idempotency_key=key,
+                created_at=now,
+            )
+            if tag_names:
+                topic.tags.set(tag_names)
+            TopicReadState.objects.create(user=author, topic=topic, last_read_number=1, last_visit_number=1)
+            Draft.objects.filter(user=author, key=Draft.NEW_TOPIC).delete()
+    except IntegrityError:
+        # A concurrent double submit with the same key won the race: return its topic.
+        if key and (existing := _post_for_key(author, key)):
+            return existing.topic
+        raise
+    return topic
+
+
+def _post_for_key(author, key: uuid.UUID) -> Post | None:
+    return Post.objects.select_related("topic").filter(author=author, idempotency_key=key).first()
+
+
+def create_reply(
+    author,
+    topic: Topic,
+    raw: str,
+    *,
+    reply_to: Post | None = None,
+    idempotency_key=None,
+) -> Post:
+    """Add a post to a topic, optionally answering one of its posts. Callers: `can_reply` allows.
+
+    The number is the topic's next one, handed out while the topic row is locked, so
+    concurrent replies get 1..n with no gap or duplicate and exact counters. A repeated
+    idempotency key returns the post already made. The author's draft for the topic is
+    discarded and their reading position moves to the new post. Sends nothing after commit yet.
+    """
+    raw = clean_raw(raw)
+    if reply_to is not None and reply_to.topic_id != topic.pk:
+        raise ValidationError({"reply_to": _("You can only answer a post of the same topic.")})
+    key = _as_uuid(idempotency_key)
+    permissions.check_reply(author, topic)
+    cooked = cook(raw)  # rendered before taking the lock, to hold it briefly
+    with transaction.atomic():
+        locked = Topic.objects.select_for_update().get(pk=topic.pk)
+        # The topic may have closed while this person typed.
+        permissions.check_reply(author, locked)
+        if key and (existing := _post_for_key(author, key)):
+            return existing
+        if reply_to is not None:
+            reply_to = Post.objects.get(pk=reply_to.pk)
+        now = timezone.now()
+        number = locked.highest_post_number + 1
+        depth, root_number, path = _tree_position(number, reply_to)
+        new_participant = not Post.objects.filter(topic=locked, author=author).exists()
+        post = Post.objects.create(
+            topic=locked,
+            number=number,
+            author=author,
+            reply_to=reply_to,
+            depth=depth,
+            root_number=root_number,
+            path=path,
+            raw=raw,
+            cooked=cooked,
+            idempotency_key=key,
+            created_at=now,
+        )
+        Topic.objects.filter(pk=locked.pk).update(
+            highest_post_number=number,
+            posts_count=F("posts_count") + 1,
+            replies_count=F("replies_count") + 1,
+            participants_count=F("participants_count") + (1 if new_participant else 0),
+            bumped_at=now,
+            last_posted_at=now,
+            last_poster=author,
+        )
+        if reply_to is not None:
+            Post.objects.filter(pk=reply_to.pk).update(reply_count=F("reply_count") + 1)
+        _advance_read_state(author, locked, number, now)
+        Draft.objects.filter(user=author, key=Draft.key_for_topic(topic.pk)).delete()
+    topic.refresh_from_db()
+    return post
+
+
+def edit_post(editor, post: Post, raw: str, *, title: str | None = None) -> Post:
+    """Change a post's text (and, for a first post, its topic's title). Callers: `can_edit_post`.
+
+    Each edit is kept as a revision (before/after). Edits by the same person within 5
+    minutes of a revision fold into it, so fixing typos does not flood the history.
+    """
+    permissions.check_edit_post(editor, post)
+    raw = clean_raw(raw)
+    new_title = normalise_title(title) if title is not None and post.number == 1 else None
+    old_title = post.topic.title
+    if raw == post.raw and (new_title is None or new_title == old_title):
+        return post
+    now = timezone.now()
+    with transaction.atomic():
+        last = post.revisions.order_by("-number").first()
+        if last and last.editor_id == editor.pk and now - last.created_at < REVISION_FOLD_WINDOW:
+            last.raw_after = raw
+            last.title_after = new_title or ""
+            last.updated_at = now
+            last.save(update_fields=["raw_after", "title_after", "updated_at"])
+        else:
+            PostRevision.objects.create(
+                post=post,
+                number=(last.number + 1) if last else 1,
+                editor=editor,
+                raw_before=post.raw,
+                raw_after=raw,
+                title_before=old_title if new_title else "",
+                title_after=new_title or "",
+                created_at=now,
+                updated_at=now,
+            )
+            post.version = F("version") + 1
+        post.raw = raw
+        post.cooked = cook(raw)
+        post.edited_at = now
+        post.save(update_fields=["raw", "cooked", "edited_at", "version"])
+        if new_title and new_title != old_title:
+            Topic.objects.filter(pk=post.topic_id).update(title=new_title, slug=slugify(new_title)[:100])
+    post.refresh_from_db()
+    return post
+
+
+def withdraw_post(user, post: Post) -> Post:
+    """The author takes a post back; a placeholder stays so the thread still reads."""
+    permissions.check_withdraw_post(user, post)
+    Post.objects.filter(pk=post.pk).update(state=PostState.WITHDRAWN)
+    post.refresh_from_db()
+    return post
+
+
+def hide_post(moderator, post: Post, reason: str = "") -> Post:
+    """A moderator hides a post; a placeholder stays. Moderators only."""
+    permissions.check_moderator(moderator)
+    Post.objects.filter(pk=post.pk).update(state=PostState.HIDDEN, hidden_reason=reason[:500])
+    post.refresh_from_db()
+    return post
+
+
+def unhide_post(moderator, post: Post) -> Post:
+    """Show a hidden (or withdrawn) post again. Moderators only."""
+    permissions.check_moderator(moderator)
+    Post.objects.filter(pk=post.pk).update(state=PostState.VISIBLE, hidden_reason="")
+    post.refresh_from_db()
+    return post
+
+
+# --- Likes, bookmarks, drafts, reading ------------------------------------------------------
+
+
+def toggle_like(user, post: Post) -> bool:
+    """Like a post, or take the like back. Returns whether it is liked now. Not one's own post."""
+    permissions.check_like(user, post)
+    with transaction.atomic():
+        deleted, _detail = Like.objects.filter(user=user, post=post).delete()
+        change = -1 if deleted else 1
+        if not deleted:
+            Like.objects.create(user=user, post=post)
+        Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + change)
+        Topic.objects.filter(pk=post.topic_id).update(likes_count=F("likes_count") + change)
+    return not deleted
+
+
+def toggle_bookmark(user, post: Post) -> bool:
+    """Bookmark a post or remove the bookmark; returns whether it is bookmarked now."""
+    permissions.check_bookmark(user, post)
+    deleted, _detail = Bookmark.objects.filter(user=user, post=post).delete()
+    if not deleted:
+        Bookmark.objects.get_or_create(user=user, post=post)
+    return not deleted
+
+
+def save_draft(
+    user,
+    key: str,
+    *,
+    raw: str = "",
+    title: str = "",
+    reply_to_number: int | None = None,
+    category: Category | None = None,
+) -> Draft | None:
+    """Keep the composer's text on the server (any device restores it). Empty text discards it."""
+    if not user.is_authenticated:
+        return None
+    raw = (raw or "")[: RAW_MAX_LENGTH + 1000]
+    title = (title or "")[:TITLE_MAX_LENGTH]
+    if not raw.strip() and not title.strip():
+        discard_draft(user, key)
+        return None
+    draft, _created = Draft.objects.update_or_create(
+        user=user,
+        key=key[:64],
+        defaults={
+            "raw": raw,
+            "title": title,
+            "reply_to_number": reply_to_number,
+            "category": category,
+            "updated_at": timezone.now(),
+        },
+    )
+    return draft
+
+
+def discard_draft(user, key: str) -> None:
+    """Forget a composer's draft."""
+    Draft.objects.filter(user=user, key=key).delete()
+
+
+def _advance_read_state(user, topic: Topic, number: int, now: datetime) -> TopicReadState:
+    state, created = TopicReadState.objects.get_or_create(
+        user=user, topic=topic, defaults={"last_read_number": number, "last_visit_at": now}
+    )
+    if created:
+        return state
+    fields = []
+    if now - state.last_visit_at > VISIT_GAP:
+        state.last_visit_number = state.last_read_number
+        fields.append("last_visit_number")
+    state.last_visit_at = now
+    fields.append("last_visit_at")
+    if number > state.last_read_number:
+        state.last_read_number = number
+        fields.append("last_read_number")
+    state.save(update_fields=fields)
+    return state
+
+
+def mark_read(user, topic: Topic, up_to_number: int) -> TopicReadState | None:
+    """Record that this person has seen the topic up to this post (never moves backwards).
+
+    After 30 minutes away, the previous position becomes the "last visit" marker.
+    """
+    if not user.is_authenticated:
+        return None
+    return _advance_read_state(user, topic, min(up_to_number, topic.highest_post_number), timezone.now())
+
+
+def mark_all_read(user) -> None:
+    """Everything posted until now counts as read for this person."""
+    ReadMarker.objects.update_or_create(user=user, defaults={"all_read_at": timezone.now()})
+
+
+def count_view(topic: Topic) -> None:
+    """One more view of the topic (a single UPDATE, no read-modify-write)."""
+    Topic.objects.filter(pk=topic.pk).update(views_count=F("views_count") + 1)
+
+
+# --- Moderator topic actions ----------------------------------------------------------------
+# `by` is the moderator acting, or None when the system acts (the events app at a webinar's start).
+
+
+def _check_actor(by) -> None:
+    if by is not None:
+        permissions.check_moderator(by)
+
+
+def pin_topic(topic: Topic, scope: str = PinScope.GLOBAL, *, until: datetime | None = None, by=None) -> Topic:
+    """Pin in its category or everywhere, optionally until a time. Moderators or the system."""
+    _check_actor(by)
+    if scope not in PinScope.values or scope == PinScope.NONE:
+        raise ValidationError({"scope": _("Choose where to pin the topic.")})
+    Topic.objects.filter(pk=topic.pk).update(pin_scope=scope, pinned_until=until, pinned_at=timezone.now())
+    topic.refresh_from_db()
+    return topic
+
+
+def unpin_topic(topic: Topic, *, by=None) -> Topic:
+    """Stop pinning the topic. Moderators or the system."""
+    _check_actor(by)
+    Topic.objects.filter(pk=topic.pk).update(pin_scope=PinScope.NONE, pinned_until=None, pinned_at=None)
+    topic.refresh_from_db()
+    return topic
+
+
+def close_topic(topic: Topic, *, by=None) -> Topic:
+    """No more replies (moderators can still add a closing note). Moderators or the system."""
+    _check_actor(by)
+    Topic.objects.filter(pk=topic.pk).update(status=TopicStatus.CLOSED)
+    topic.refresh_from_db()
+    return topic
+
+
+def open_topic(topic: Topic, *, by=None) -> Topic:
+    """Open (or reopen) for replies now, ending any schedule. Moderators or the system."""
+    _check_actor(by)
+    now = timezone.now()
+    updates = {"status": TopicStatus.OPEN}
+    if topic.opens_at is None or topic.opens_at > now:
+        updates["opens_at"] = now
+    Topic.objects.filter(pk=topic.pk).update(**updates)
+    topic.refresh_from_db()
+    return topic
+
+
+def schedule_topic(topic: Topic, opens_at: datetime, *, by=None) -> Topic:
+    """Keep the topic readable but closed to replies until `opens_at` (invited posters excepted).
+
+    Replies are accepted the moment it passes: the check compares times at request.
+    """
+    _check_actor(by)
+    Topic.objects.filter(pk=topic.pk).update(status=TopicStatus.SCHEDULED, opens_at=opens_at)
+    topic.refresh_from_db()
+    return topic
+
+
+def move_topic(topic: Topic, category: Category, *, by=None) -> Topic:
+    """Move the topic to another category. Moderators or the system."""
+    _check_actor(by)
+    Topic.objects.filter(pk=topic.pk).update(category=category)
+    topic.refresh_from_db()
+    return topic
+
+
+def rename_topic(topic: Topic, title: str, *, by=None) -> Topic:
+    """Give the topic a new title (the slug follows). Moderators or the system."""
+    _check_actor(by)
+    title = normalise_title(title)
+    Topic.objects.filter(pk=topic.pk).update(title=title, slug=slugify(title)[:100] or "topic")
+    topic.refresh_from_db()
+    return topic
+
+
+def retag_topic(topic: Topic, tags: Iterable[str], *, by=None) -> Topic:
+    """Replace the topic's tags (at most five; new tags need a moderator). Moderators or the system."""
+    _check_actor(by)
+    names = clean_tags(by, tags) if by is not None else [slugify(t)[:100] for t in tags if slugify(t)]
+    topic.tags.set(names[:5])
+    return topic
+
+
+def archive_topic(topic: Topic, *, by=None) -> Topic:
+    """Keep the topic for reading only, unpinned. Moderators or the system."""
+    _check_actor(by)
+    Topic.objects.filter(pk=topic.pk).update(status=TopicStatus.ARCHIVED, pin_scope=PinScope.NONE)
+    topic.refresh_from_db()
+    return topic
+
+
+def invite_posters(topic: Topic, users: Iterable, *, by=None) -> None:
+    """Allow these people to reply before the topic opens (the events app adds its speakers)."""
+    _check_actor(by)
+    topic.invited_posters.add(*users)
+
+
+def translate_topic(topic: Topic, *, titles: dict[str, str], bodies: dict[str, str], by=None) -> Topic:
+    """Give a topic's title and first post in other languages ({"es": ..., "fr": ...}).
+
+    Readers see the version in their language, English otherwise. Moderators or the system.
+    """
+    _check_actor(by)
+    Topic.objects.filter(pk=topic.pk).update(
+        title_translations={k: normalise_title(v) for k, v in titles.items()}
+    )
+    Post.objects.filter(topic=topic, number=1).update(
+        cooked_translations={language: cook(raw) for language, raw in bodies.items()}
+    )
+    topic.refresh_from_db()
+    return topic

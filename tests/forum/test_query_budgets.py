@@ -1,0 +1,108 @@
+"""Every list and topic page costs a fixed number of queries, whatever the size of the data.
+
+Each page is measured on a small forum and a large one (a 300-post topic, more topics
+than fit on a page), signed in or not; the counts must be equal and within the budget.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from forum import services
+from forum.bulk import bulk_add_replies
+from forum.models import Topic
+from tests.factories import CategoryFactory, OfficialFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+# Budgets per page: (anonymous, signed in). Signed in adds the session's user, read
+# states, "new"/"unread" counts, likes/bookmarks of the page and the saved draft.
+BUDGETS = {
+    "latest": (4, 8),
+    "new": (4, 9),
+    "unread": (None, 9),
+    "top": (4, 8),
+    "category": (6, 10),
+    "tag": (4, 8),
+    "topic": (4, 10),
+    "topic_last_page": (4, 10),
+    "topic_tree": (5, 11),
+    "activity": (4, 5),
+    "bookmarks": (None, 3),
+}
+
+
+def build_forum(size: int):
+    category = CategoryFactory(slug=f"budget-{size}")
+    authors = [OfficialFactory() for _ in range(3)]
+    topics = [TopicFactory(category=category, author=authors[i % 3], tags=[]) for i in range(size)]
+    services.retag_topic(topics[0], ["budget"])
+    big = topics[0]
+    bulk_add_replies(big, authors, 20 if size < 10 else 300)
+    reader = OfficialFactory()
+    for topic in topics:
+        services.mark_read(reader, topic, 1)
+        services.create_reply(authors[1], topic, "One more reply")
+    big.refresh_from_db()
+    post = big.posts.get(number=5)
+    services.toggle_bookmark(reader, post)
+    services.toggle_like(reader, post)
+    return {"category": category, "topic": big, "author": authors[0], "reader": reader}
+
+
+def urls(data):
+    topic: Topic = data["topic"]
+    category = data["category"]
+    return {
+        "latest": "/latest",
+        "new": "/new",
+        "unread": "/unread",
+        "top": "/top?period=all",
+        "category": f"/c/{category.slug}/{category.pk}",
+        "tag": "/tag/budget",
+        "topic": topic.get_absolute_url(),
+        "topic_last_page": topic.post_url(topic.highest_post_number),
+        "topic_tree": topic.get_absolute_url() + "?view=tree",
+        "activity": f"/u/{data['author'].username}/activity",
+        "bookmarks": f"/u/{data['reader'].username}/bookmarks",
+    }
+
+
+def count_queries(client, url) -> int:
+    client.get(url)  # warm caches (content types, sessions) as a running server has them
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(queries)
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+def test_pages_cost_the_same_for_small_and_large_data(client, signed_in):
+    small, large = build_forum(2), build_forum(40)
+    assert large["topic"].posts_count == 302
+    measured = {}
+    for name in BUDGETS:
+        budget = BUDGETS[name][1 if signed_in else 0]
+        if budget is None:
+            continue
+        counts = []
+        for data in (small, large):
+            client.logout()
+            if signed_in:
+                client.force_login(data["reader"])
+            counts.append(count_queries(client, urls(data)[name]))
+        measured[name] = counts
+    problems = {
+        name: counts
+        for name, counts in measured.items()
+        if counts[0] != counts[1] or counts[0] != BUDGETS[name][1 if signed_in else 0]
+    }
+    assert problems == {}, f"query counts (small, large) not on budget or growing: {problems} of {measured}"
+
+
+def test_exact_budget_for_a_topic_page(client, django_assert_num_queries):
+    data = build_forum(2)
+    url = data["topic"].post_url(data["topic"].highest_post_number)
+    client.get(url)
+    with django_assert_num_queries(BUDGETS["topic_last_page"][0]):
+        client.get(url)
