@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Organisation, OrganisationDomain, User
+from .models import (
+    Organisation,
+    OrganisationDomain,
+    RosterEntry,
+    User,
+    VerificationEvent,
+    VerificationRequest,
+)
 
 
 class OrganisationDomainInline(admin.TabularInline):
@@ -34,3 +41,45 @@ class UserAdmin(BaseUserAdmin):
             {"fields": ["display_name", "position", "department", "organisation", "is_moderator"]},
         ),
     )
+
+
+@admin.register(VerificationRequest)
+class VerificationRequestAdmin(admin.ModelAdmin):
+    list_display = ["user", "organisation", "proposed_organisation", "position", "state", "created_at"]
+    list_filter = ["state"]
+    raw_id_fields = ["user", "organisation", "decided_by"]
+    readonly_fields = ["evidence_sha256", "evidence_name"]
+
+
+@admin.register(VerificationEvent)
+class VerificationEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is append-only, written by accounts.services."""
+
+    list_display = [
+        "created_at",
+        "subject",
+        "actor",
+        "action",
+        "from_state",
+        "to_state",
+        "method",
+        "ip_address",
+    ]
+    list_filter = ["action", "to_state", "method"]
+    search_fields = ["subject__username", "actor__username", "reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RosterEntry)
+class RosterEntryAdmin(admin.ModelAdmin):
+    list_display = ["email", "organisation", "created_at"]
+    search_fields = ["email"]
+    list_filter = ["organisation"]

@@ -1,7 +1,12 @@
+import uuid
+from pathlib import PurePath
+
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
 
 
 class Organisation(models.Model):
@@ -54,6 +59,12 @@ class OrganisationDomain(models.Model):
     def __str__(self) -> str:
         return self.domain
 
+    def matches(self, email_domain: str) -> bool:
+        """Whether an email's domain (lower case) falls under this official domain."""
+        if email_domain == self.domain:
+            return True
+        return self.include_subdomains and email_domain.endswith("." + self.domain)
+
 
 class VerificationState(models.TextChoices):
     UNVERIFIED = "unverified", _("Not verified")
@@ -69,6 +80,15 @@ class VerificationMethod(models.TextChoices):
     EMAIL_DOMAIN = "email_domain", _("Official email domain")
     REVIEW = "review", _("Reviewed by a moderator")
     ROSTER = "roster", _("Organisation roster")
+
+
+def avatar_path(instance, filename: str) -> str:
+    return f"avatars/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+def evidence_path(instance, filename: str) -> str:
+    # Unguessable, and never served from MEDIA_URL by name: moderators fetch it through a view.
+    return f"evidence/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
 
 
 class User(AbstractUser):
@@ -107,6 +127,16 @@ class User(AbstractUser):
     silenced_reason = models.CharField(max_length=500, blank=True)
     suspended_until = models.DateTimeField(null=True, blank=True)
     suspended_reason = models.CharField(max_length=500, blank=True)
+    # The official domain an email-domain verification rests on: removing it revokes them.
+    verification_domain = models.CharField(max_length=253, blank=True, db_index=True)
+    verification_reminded_at = models.DateTimeField(null=True, blank=True)
+    # The last verification notice the person has not seen in the site yet (a key of
+    # accounts.notifications.SUBJECTS); shown once as a message, then cleared.
+    verification_notice = models.CharField(max_length=32, blank=True)
+    avatar = models.ImageField(_("avatar"), upload_to=avatar_path, blank=True)
+    expertise = TaggableManager(
+        verbose_name=_("expertise"), help_text=_("Topics you know well, separated by commas."), blank=True
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -121,3 +151,125 @@ class User(AbstractUser):
     @property
     def is_verified_official(self) -> bool:
         return self.verification_state == VerificationState.VERIFIED
+
+    @property
+    def initials(self) -> str:
+        words = [word for word in self.name.replace(".", " ").split() if word[:1].isalpha()]
+        letters = "".join(word[0] for word in words[:2]) or self.username[:2]
+        return letters.upper()
+
+
+class VerificationRequest(models.Model):
+    """A member's request to be verified as an official, with evidence, reviewed by a moderator."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for review")
+        NEEDS_INFORMATION = "needs_information", _("More information requested")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    class RejectReason(models.TextChoices):
+        NOT_AN_OFFICIAL = "not_an_official", _("The evidence does not show that you work for a government")
+        EVIDENCE_UNCLEAR = "evidence_unclear", _("The evidence could not be checked")
+        NOT_A_MEMBER = "not_a_member", _("The organisation is not part of this network")
+        DUPLICATE = "duplicate", _("You already have another account")
+        OTHER = "other", _("Another reason (see the note)")
+
+    OPEN_STATES = (State.PENDING, State.NEEDS_INFORMATION)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="verification_requests")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    proposed_organisation = models.CharField(_("organisation not in the list"), max_length=200, blank=True)
+    position = models.CharField(_("position"), max_length=200)
+    evidence_url = models.URLField(_("link to an official page"), max_length=500, blank=True)
+    evidence_file = models.FileField(_("evidence document"), upload_to=evidence_path, blank=True)
+    evidence_name = models.CharField(max_length=255, blank=True)
+    evidence_sha256 = models.CharField(max_length=64, blank=True)
+    message = models.TextField(_("message to the moderators"), max_length=2000, blank=True)
+    state = models.CharField(max_length=24, choices=State.choices, default=State.PENDING, db_index=True)
+    reject_reason = models.CharField(max_length=32, choices=RejectReason.choices, blank=True)
+    moderator_note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="verification_decisions"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("verification request")
+        verbose_name_plural = _("verification requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(state__in=["pending", "needs_information"]),
+                name="one_open_verification_request_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+    @property
+    def email_domain(self) -> str:
+        return self.user.email.rsplit("@", 1)[-1]
+
+    @property
+    def organisation_label(self) -> str:
+        return self.organisation.name if self.organisation_id else self.proposed_organisation
+
+
+class VerificationEvent(models.Model):
+    """One change of someone's verification. Append-only: rows are never updated or deleted."""
+
+    subject = models.ForeignKey(User, on_delete=models.CASCADE, related_name="verification_events")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=32)
+    from_state = models.CharField(max_length=16, choices=VerificationState.choices)
+    to_state = models.CharField(max_length=16, choices=VerificationState.choices)
+    method = models.CharField(max_length=16, choices=VerificationMethod.choices, blank=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.SET_NULL, null=True, blank=True)
+    reason = models.TextField(blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("verification event")
+        verbose_name_plural = _("verification events")
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.from_state} -> {self.to_state}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("The verification audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("The verification audit trail is append-only.")
+
+
+class RosterEntry(models.Model):
+    """An email on an organisation's staff roster: its owner is verified on confirming it."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="roster")
+    email = models.EmailField(db_index=True)
+    added_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = _("roster entry")
+        verbose_name_plural = _("roster entries")
+        constraints = [models.UniqueConstraint(fields=["organisation", "email"], name="unique_roster_email")]
+
+    def __str__(self) -> str:
+        return self.email

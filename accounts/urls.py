@@ -5,5 +5,20 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
+    path("u/", views.directory, name="directory"),
     path("u/<str:username>", views.profile, name="profile"),
+    path("u/<str:username>/revoke", views.revoke, name="revoke"),
+    path("profile/edit", views.profile_edit, name="profile_edit"),
+    path("verification/", views.verification, name="verification"),
+    path("verification/renewal", views.verification_send_renewal, name="verification_send_renewal"),
+    path("verification/renew/<str:token>/", views.verification_renew, name="verification_renew"),
+    path("review/verifications", views.review_verifications, name="review_verifications"),
+    path("review/verifications/<int:pk>/decide", views.review_decide, name="review_decide"),
+    path("review/verifications/<int:pk>/evidence", views.review_evidence, name="review_evidence"),
+    path("review/verifications/audit", views.audit, name="audit"),
+    path("review/verifications/audit.csv", views.audit_csv, name="audit_csv"),
+    path("organisations/", views.organisations, name="organisations"),
+    path("organisations/new", views.organisation_create, name="organisation_create"),
+    path("organisations/<slug:slug>/", views.organisation_detail, name="organisation_detail"),
+    path("organisations/<slug:slug>/edit", views.organisation_edit, name="organisation_edit"),
 ]

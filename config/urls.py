@@ -17,3 +17,13 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+elif settings.STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
+    # `make run` keeps uploads on local disk: serve the public ones (avatars) only;
+    # verification evidence is never public and goes through a moderators' view.
+    from django.urls import re_path
+    from django.views.static import serve
+
+    def serve_avatar(request, path):
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+    urlpatterns += [re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>avatars/[\w.-]+)$", serve_avatar)]

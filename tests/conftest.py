@@ -96,3 +96,9 @@ def client_as(client, db):
         return client
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hashing a password the production way takes ~0.3 s; tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

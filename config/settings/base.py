@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.AdminRequiresMFAMiddleware",
+    "accounts.middleware.VerificationNoticeMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -116,7 +118,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Periodic work. With Redis, Celery beat runs it; without, core.inprocess does.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "accounts-expire-verifications": {
+        "task": "accounts.expire_verifications",
+        "schedule": 60 * 60,
+    },
+}
 
 # Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True), else EMAIL_BACKEND.
 if env("EMAIL_URL", default=""):
@@ -151,6 +158,9 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Metropolis] "
 ACCOUNT_USERNAME_MIN_LENGTH = 3
+# One address per account: changing it replaces the old one once the new one is
+# confirmed, and re-runs verification (accounts.signals).
+ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
@@ -164,6 +174,17 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Metropolis Peer Learning Forum"
+
+# Verification of officials (accounts/services.py). Days a verification lasts, by
+# route (0: never expires), and how long before it lapses the person is prompted.
+VERIFICATION_VALID_DAYS = {
+    "email_domain": env.int("VERIFICATION_EMAIL_DOMAIN_DAYS", default=365),
+    "roster": env.int("VERIFICATION_ROSTER_DAYS", default=365),
+    "review": env.int("VERIFICATION_REVIEW_DAYS", default=730),
+}
+VERIFICATION_REMINDER_DAYS = env.int("VERIFICATION_REMINDER_DAYS", default=30)
+VERIFICATION_EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+AVATAR_MAX_BYTES = 2 * 1024 * 1024
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("fr", _("French"))]
@@ -191,6 +212,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 SITE_NAME = _("Metropolis Peer Learning Forum")
+# Absolute address of the site, for links in emails sent from background tasks.
+SITE_URL = env("SITE_URL", default="") or "http://127.0.0.1:8000"
 
 LOGGING = {
     "version": 1,

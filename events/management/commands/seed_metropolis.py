@@ -35,10 +35,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, starts_in=None, **options):
-        # accounts.seed.seed_accounts (organisations, verified demo officials) once it is merged;
-        # the forum seed reuses those officials by username.
-        seed_accounts = getattr(accounts_seed, "seed_accounts", accounts_seed.seed_demo_accounts)
-        logins = seed_accounts()
+        logins = accounts_seed.seed_accounts()
         opens_at = timezone.now() + timedelta(minutes=starts_in) if starts_in is not None else None
         topics = forum_seed.seed_forum(opens_at=opens_at, reschedule=starts_in is not None)
         self.stdout.write(DEMO_PASSWORD_HINT)

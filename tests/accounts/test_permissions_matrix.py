@@ -1,0 +1,79 @@
+"""One row per view and role: who may open each accounts page, and what the others get."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts import services
+from tests.conftest import ROLES
+from tests.factories import OfficialFactory, OrganisationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "login"  # a redirect to the sign-in page
+ADMIN_LOGIN = "admin-login"
+EVERYONE = dict.fromkeys(ROLES, 200)
+SIGNED_IN = {**dict.fromkeys(ROLES, 200), "anonymous": LOGIN}
+MODERATORS = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "moderator": 200, "staff": 200}
+STAFF = {**MODERATORS, "moderator": 403}
+
+
+def expect(table, **overrides):
+    return {**table, **overrides}
+
+
+MATRIX = [
+    ("get", "/u/", EVERYONE),
+    ("get", "/u/{official}", EVERYONE),
+    ("post", "/u/{official}/revoke", expect(MODERATORS, moderator=302, staff=302)),
+    ("get", "/profile/edit", SIGNED_IN),
+    ("get", "/verification/", SIGNED_IN),
+    ("post", "/verification/renewal", expect(SIGNED_IN, **dict.fromkeys(ROLES[1:], 302))),
+    ("get", "/verification/renew/{token}/", EVERYONE),
+    ("get", "/review/verifications", MODERATORS),
+    ("post", "/review/verifications/{request}/decide", expect(MODERATORS, moderator=302, staff=302)),
+    ("get", "/review/verifications/{request}/evidence", MODERATORS),
+    ("get", "/review/verifications/audit", STAFF),
+    ("get", "/review/verifications/audit.csv", STAFF),
+    ("get", "/organisations/", EVERYONE),
+    ("get", "/organisations/{organisation}/", EVERYONE),
+    ("get", "/organisations/new", STAFF),
+    ("get", "/organisations/{organisation}/edit", STAFF),
+    (
+        "get",
+        "/admin/",
+        {**dict.fromkeys(ROLES, ADMIN_LOGIN), "staff": 200},
+    ),
+]
+
+
+@pytest.fixture
+def objects():
+    official = OfficialFactory()
+    request = services.request_verification(
+        UserFactory(),
+        position="Clerk",
+        organisation=official.organisation,
+        evidence=services.Evidence(file=SimpleUploadedFile("a.pdf", b"%PDF-1.4 test")),
+    )
+    return {
+        "official": official.username,
+        "request": request.pk,
+        "organisation": OrganisationFactory().slug,
+        "token": services.renewal_token(official),
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "url", "expected"), MATRIX, ids=[f"{m} {u}" for m, u, _e in MATRIX])
+def test_permission_matrix(client_as, objects, role, method, url, expected):
+    client = client_as(role)
+    response = getattr(client, method)(url.format(**objects))
+    want = expected[role]
+    if want == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    elif want == ADMIN_LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+    else:
+        assert response.status_code == want
