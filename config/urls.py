@@ -9,6 +9,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    # The API first: its `.json` paths sit beside the pages' paths (/latest.json next to /latest).
+    path("", include("api.urls")),
     path("", include("accounts.urls")),
     path("", include("forum.urls")),
 ]

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "accounts",
     "forum",
     "events",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -46,6 +47,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Api-Key / Api-Username headers act as the key's person (api/middleware.py).
+    "api.middleware.ApiKeyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -214,6 +217,9 @@ X_FRAME_OPTIONS = "DENY"
 SITE_NAME = _("Metropolis Peer Learning Forum")
 # Absolute address of the site, for links in emails sent from background tasks.
 SITE_URL = env("SITE_URL", default="") or "http://127.0.0.1:8000"
+
+# Requests a minute per API key (Discourse's default for admin keys is 60).
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=60)
 
 LOGGING = {
     "version": 1,
