@@ -121,19 +121,20 @@ class Params:
         self.form: QueryDict | None = None
         self.json: dict = {}
         content_type = request.content_type or ""
-        if request.method in SAFE_METHODS or not request.body:
+        if request.method in SAFE_METHODS:
             return
         if content_type == "application/json":
             try:
-                data = json.loads(request.body)
+                data = json.loads(request.body or b"{}")
             except ValueError:
                 raise bad_parameter(_("The request body is not valid JSON.")) from None
             if not isinstance(data, dict):
                 raise bad_parameter(_("The request body must be a JSON object."))
             self.json = data
         elif request.method == "POST":
+            # Already parsed (the CSRF check of a session may have read it).
             self.form = request.POST
-        else:
+        elif request.body:
             # Django parses bodies of POST only; PUT and DELETE come form-encoded from most clients.
             self.form = QueryDict(request.body, encoding=request.encoding)
 
