@@ -90,7 +90,7 @@ def authenticate(raw_key: str, username: str | None) -> KeyUse | None:
     if len(raw_key) != 64:
         return None
     digest = hash_key(raw_key)
-    key = ApiKey.objects.select_related("user").filter(key_hash=digest).first()
+    key = ApiKey.objects.select_related("user__organisation").filter(key_hash=digest).first()
     # The digest found the row; comparing again in constant time keeps timing flat all the same.
     if key is None or not hmac.compare_digest(key.key_hash, digest) or key.revoked_at is not None:
         return None
@@ -104,7 +104,12 @@ def authenticate(raw_key: str, username: str | None) -> KeyUse | None:
         if not username or username == owner.username:
             acting = owner
         else:
-            acting = get_user_model().objects.filter(username=username, is_active=True).first()
+            acting = (
+                get_user_model()
+                .objects.select_related("organisation")
+                .filter(username=username, is_active=True)
+                .first()
+            )
             if acting is None:
                 return None
     else:

@@ -457,6 +457,21 @@ def post_action_delete(request, post_id: int):
     return json_response(_post_json(request, post))
 
 
+@api_view()
+def post_action_users(request):
+    """Who liked a post: /post_action_users?id=<post_id>&post_action_type_id=2."""
+    params = Params(request)
+    post = _readable_post(request, pk=params.get_int("id", required=True))
+    action = params.get_int("post_action_type_id") or serializers.LIKE
+    if action != serializers.LIKE:
+        # Who flagged a post is for moderators' eyes, on the review pages.
+        raise ApiError(_forbidden(_("You are not permitted to view the requested resource.")))
+    likes = post.likes.select_related("user__organisation").order_by("created_at")[:200]
+    return json_response(
+        {"post_action_users": [{**serializers.basic_user(like.user), "post_url": None} for like in likes]}
+    )
+
+
 # --- Topic status ---------------------------------------------------------------------------
 
 
