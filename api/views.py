@@ -18,7 +18,16 @@ from forum import permissions, reading, services
 from forum.models import Category, Like, PinScope, Post, PostState, Topic, current_language
 
 from . import serializers
-from .http import ApiError, Params, api_view, bad_parameter, error_response, json_response, validation_errors
+from .http import (
+    ApiError,
+    Params,
+    api_view,
+    bad_parameter,
+    error_response,
+    json_response,
+    not_found,
+    validation_errors,
+)
 
 LIST_RELATED = ("author__organisation", "last_poster__organisation", "category")
 POST_RELATED = (*reading.POST_RELATED, "topic__category")
@@ -32,6 +41,15 @@ TOP_PERIODS = {
     "yearly": timedelta(days=366),
     "all": None,
 }
+
+
+def page_not_found(request, exception=None):
+    """The site's 404: JSON in Discourse's shape for API paths, the usual page otherwise."""
+    if request.path.endswith(".json") or getattr(request, "api_key_use", None) is not None:
+        return not_found()
+    from django.views.defaults import page_not_found as html_page_not_found
+
+    return html_page_not_found(request, exception)
 
 
 # --- Topic lists ----------------------------------------------------------------------------

@@ -15,6 +15,9 @@ urlpatterns = [
     path("", include("forum.urls")),
 ]
 
+# Unknown `.json` paths and key requests get a JSON 404 in Discourse's shape.
+handler404 = "api.views.page_not_found"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -161,3 +161,13 @@ def test_unknown_methods_answer_json(api_as):
     response = api_as("verified").delete("/latest.json")
     assert response.status_code == 404
     assert response["Content-Type"] == JSON
+
+
+def test_unknown_json_paths_answer_json_and_pages_keep_their_404(client):
+    response = client.get("/no-such-thing.json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == JSON
+    assert response.json()["error_type"] == "not_found"
+    page = client.get("/no-such-page")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
