@@ -47,14 +47,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Api-Key / Api-Username headers act as the key's person (api/middleware.py).
-    "api.middleware.ApiKeyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AdminRequiresMFAMiddleware",
     "accounts.middleware.VerificationNoticeMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: Api-Key / Api-Username headers act as the key's person on API endpoints (api/middleware.py).
+    "api.middleware.ApiKeyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

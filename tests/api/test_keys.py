@@ -216,3 +216,24 @@ def test_the_key_page_is_usable(client_as):
     page = client.get("/api/keys/").content.decode()
     assert '<label for="id_username">' in page
     assert 'name="csrfmiddlewaretoken"' in page
+
+
+def test_keys_open_the_api_only_never_pages_or_the_admin():
+    staff = StaffFactory()
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(staff, generate_totp_secret())
+    _key, raw = services.create_api_key(None, staff, all_users=True)
+    for path in ("/admin/", "/api/keys/", "/review/verifications", "/latest"):
+        response = get_as(path, raw)
+        assert response.status_code == 403, path
+        assert response.json()["error_type"] == "invalid_access"
+    assert get_as("/latest.json", raw).status_code == 200
+
+
+def test_an_api_request_does_not_use_up_the_persons_in_site_notice():
+    person = OfficialFactory(verification_notice="verified")
+    _key, raw = services.create_api_key(None, person)
+    assert get_as("/latest.json", raw).status_code == 200
+    person.refresh_from_db()
+    assert person.verification_notice == "verified"
