@@ -101,13 +101,13 @@ def authenticate(raw_key: str, username: str | None) -> KeyUse | None:
     if key.all_users:
         if not accounts_permissions.is_staff(owner):
             return None
-        if not username or username == owner.username:
+        if not username or username.lower() == owner.username.lower():
             acting = owner
         else:
             acting = (
                 get_user_model()
                 .objects.select_related("organisation")
-                .filter(username=username, is_active=True)
+                .filter(username__iexact=username, is_active=True)
                 .first()
             )
             if acting is None:

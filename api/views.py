@@ -255,7 +255,14 @@ def _serialize_posts(request, topic: Topic, posts: list[Post], *, raw: bool = Fa
 @api_view()
 def topic(request, topic_id: int, slug: str | None = None, post_number: int | None = None):
     topic = _readable_topic(request, topic_id)
-    page = reading.post_page(topic, reading.page_for_post(post_number or 1))
+    # Discourse pages a topic's posts 20 at a time with ?page=N (from 1), or around a post number.
+    page_number = reading.page_for_post(post_number or 1)
+    if not post_number and request.GET.get("page"):
+        try:
+            page_number = int(request.GET["page"])
+        except ValueError:
+            raise bad_parameter(_("page must be a whole number.")) from None
+    page = reading.post_page(topic, page_number)
     posts = reading.posts_between(topic, page.first_number, page.last_number)
     stream = list(topic.posts.order_by("number").values_list("pk", flat=True))
     participants = list(
@@ -577,7 +584,7 @@ def tags(request):
 @api_view()
 def user(request, username: str):
     person = get_object_or_404(
-        get_user_model().objects.select_related("organisation"), username=username, is_active=True
+        get_user_model().objects.select_related("organisation"), username__iexact=username, is_active=True
     )
     return json_response({"user_badges": [], "user": serializers.user_detail(person, request.user)})
 

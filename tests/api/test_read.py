@@ -255,3 +255,22 @@ def test_the_html_pages_keep_their_urls(client, forum_data):
     assert page["Content-Type"].startswith("text/html")
     assert client.get("/u/harare_ict")["Content-Type"].startswith("text/html")
     assert client.get("/latest")["Content-Type"].startswith("text/html")
+
+
+def test_topic_pages_of_twenty_posts(api_as):
+    from forum.bulk import bulk_add_replies
+
+    topic = TopicFactory()
+    bulk_add_replies(topic, [OfficialFactory()], 30)
+    topic.refresh_from_db()
+    client = api_as("verified")
+    first = client.get(f"/t/{topic.pk}.json").json()["post_stream"]
+    second = client.get(f"/t/{topic.pk}.json?page=2").json()["post_stream"]
+    assert [p["post_number"] for p in first["posts"]] == list(range(1, 21))
+    assert [p["post_number"] for p in second["posts"]] == list(range(21, 32))
+    assert len(first["stream"]) == 31
+    assert client.get(f"/t/{topic.pk}.json?page=two").status_code == 400
+
+
+def test_usernames_are_case_insensitive(api_as, forum_data):
+    assert api_as("verified").get("/u/HARARE_ICT.json").json()["user"]["username"] == "harare_ict"
