@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from . import search
 from .models import Post, Topic
 from .services import _tree_position, cook
 
@@ -95,6 +96,7 @@ def bulk_add_replies(
             last_posted_at=now,
             bumped_at=now,
         )
+        search.index_posts(topic_ids=[topic.pk])
 
 
 def _recount_replies(topic: Topic) -> None:

@@ -5,6 +5,7 @@ constraints and small read helpers only.
 """
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -13,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
+
+from core.indexes import GinIndexOnPostgres
 
 TITLE_MIN_LENGTH = 15
 TITLE_MAX_LENGTH = 255
@@ -232,6 +235,8 @@ class Post(models.Model):
     idempotency_key = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # Topic title (weight A) and text (B), written by forum.search.index_posts from the services.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["topic", "number"]
@@ -247,6 +252,7 @@ class Post(models.Model):
             models.Index(fields=["topic", "root_number", "depth"], name="post_tree"),
             models.Index(fields=["topic", "depth", "number"], name="post_tree_roots"),
             models.Index(fields=["author", "-created_at"], name="post_author_activity"),
+            GinIndexOnPostgres(fields=["search_vector"], name="post_search"),
         ]
 
     def __str__(self) -> str:

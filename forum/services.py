@@ -25,7 +25,7 @@ from taggit.models import Tag
 from accounts import permissions as accounts_permissions
 from core.markdown import render
 
-from . import permissions
+from . import permissions, search
 from .models import (
     MAX_TAGS,
     PATH_DIGITS,
@@ -237,7 +237,7 @@ def create_topic(
                 posts_count=1,
                 participants_count=1,
             )
-            Post.objects.create(
+            first_post = Post.objects.create(
                 topic=topic,
                 number=1,
                 author=author,
@@ -249,6 +249,7 @@ def create_topic(
                 idempotency_key=key,
                 created_at=now,
             )
+            search.index_posts(post_ids=[first_post.pk])
             if tag_names:
                 topic.tags.set(tag_names)
             TopicReadState.objects.create(user=author, topic=topic, last_read_number=1, last_visit_number=1)
@@ -311,6 +312,7 @@ def create_reply(
             idempotency_key=key,
             created_at=now,
         )
+        search.index_posts(post_ids=[post.pk])
         Topic.objects.filter(pk=locked.pk).update(
             highest_post_number=number,
             posts_count=F("posts_count") + 1,
@@ -367,6 +369,9 @@ def edit_post(editor, post: Post, raw: str, *, title: str | None = None) -> Post
         post.save(update_fields=["raw", "cooked", "edited_at", "version"])
         if new_title and new_title != old_title:
             Topic.objects.filter(pk=post.topic_id).update(title=new_title, slug=slugify(new_title)[:100])
+            search.index_posts(topic_ids=[post.topic_id])  # the title is in every post's vector
+        else:
+            search.index_posts(post_ids=[post.pk])
     post.refresh_from_db()
     return post
 
@@ -566,6 +571,7 @@ def rename_topic(topic: Topic, title: str, *, by=None) -> Topic:
     _check_actor(by)
     title = normalise_title(title)
     Topic.objects.filter(pk=topic.pk).update(title=title, slug=slugify(title)[:100] or "topic")
+    search.index_posts(topic_ids=[topic.pk])
     topic.refresh_from_db()
     return topic
 
@@ -604,5 +610,6 @@ def translate_topic(topic: Topic, *, titles: dict[str, str], bodies: dict[str, s
     Post.objects.filter(topic=topic, number=1).update(
         cooked_translations={language: cook(raw) for language, raw in bodies.items()}
     )
+    search.index_posts(topic_ids=[topic.pk])
     topic.refresh_from_db()
     return topic

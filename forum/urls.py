@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, views
+from . import feeds, search_views, views
 
 app_name = "forum"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("unread", views.unread, name="unread"),
     path("top", views.top, name="top"),
     path("mark-all-read", views.mark_all_read, name="mark_all_read"),
+    path("search", search_views.search_page, name="search"),
+    path("search.json", search_views.search_json, name="search_json"),
     path("c/<slug:slug>/<int:category_id>", views.category, name="category"),
     path("c/<slug:slug>/<int:category_id>.rss", feeds.CategoryFeed(), name="category_rss"),
     path("c/<slug:slug>/<int:category_id>.atom", feeds.CategoryAtomFeed(), name="category_atom"),

@@ -1,0 +1,175 @@
+"""/search (the page) and /search.json (the Discourse-shaped answer). Thin: forum.search does the work."""
+
+import time
+
+from django.core.cache import cache
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from . import permissions
+from .models import TopicStatus
+from .search import STATUSES, SearchResults, apply_form_filters, parse_query, search
+
+# Anonymous searches per minute and per address; signed-in people are not limited here.
+ANONYMOUS_SEARCHES_PER_MINUTE = 15
+RATE_WINDOW_SECONDS = 60
+
+
+def rate_limit_wait(request) -> int:
+    """Seconds an anonymous visitor must wait before searching again (0: go ahead).
+
+    Counted in the cache (Redis in production), so every web process shares the counter.
+    """
+    if request.user.is_authenticated:
+        return 0
+    now = time.time()
+    window = int(now // RATE_WINDOW_SECONDS)
+    key = f"search-rate:{request.META.get('REMOTE_ADDR', 'unknown')}:{window}"
+    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=RATE_WINDOW_SECONDS + 5)
+        count = 1
+    if count <= ANONYMOUS_SEARCHES_PER_MINUTE:
+        return 0
+    return max(1, int(RATE_WINDOW_SECONDS - now % RATE_WINDOW_SECONDS))
+
+
+def _rate_message(wait: int) -> str:
+    return _(
+        "You have searched many times in a short while. Please wait %(seconds)d seconds, "
+        "or sign in to search without this limit."
+    ) % {"seconds": wait}
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        return 1
+
+
+def _query(request):
+    text = request.GET.get("q", "")
+    parsed = apply_form_filters(parse_query(text), request.GET)
+    return text, parsed
+
+
+@require_GET
+def search_page(request):
+    """Results grouped by topic (the best matching post of each), with filters and clear messages."""
+    text, parsed = _query(request)
+    submitted = bool(text.strip()) or parsed.has_filters
+    results, status, wait_message = None, 200, ""
+    if submitted:
+        wait = rate_limit_wait(request)
+        if wait:
+            status, wait_message = 429, _rate_message(wait)
+        else:
+            results = search(request.user, parsed, page=_page_number(request))
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
+    context = {
+        "q": text,
+        "parsed": parsed,
+        "results": results,
+        "wait_message": wait_message,
+        "querystring": querystring,
+        "categories": permissions.visible_categories(request.user).order_by("position", "name"),
+        "statuses": [(key, TopicStatus(value).label) for key, value in STATUSES.items()],
+        "form": request.GET,
+    }
+    return render(request, "forum/search.html", context, status=status)
+
+
+@require_GET
+def search_json(request):
+    """The Discourse /search.json shape: posts, topics, users, categories, grouped_search_result."""
+    text, parsed = _query(request)
+    wait = rate_limit_wait(request)
+    if wait:
+        return JsonResponse(
+            {"errors": [_rate_message(wait)], "error_type": "rate_limit", "extras": {"wait_seconds": wait}},
+            status=429,
+        )
+    results = search(request.user, parsed, page=_page_number(request))
+    return JsonResponse(discourse_payload(request, text, results))
+
+
+def discourse_payload(request, term: str, results: SearchResults) -> dict:
+    posts, topics = [], []
+    for hit in results.hits:
+        post, topic, author = hit.post, hit.topic, hit.post.author
+        posts.append(
+            {
+                "id": post.pk,
+                "name": author.name,
+                "username": author.username,
+                "avatar_template": "",
+                "created_at": post.created_at.isoformat(),
+                "like_count": post.like_count,
+                # HTML-safe, as Discourse's pg-headline blurbs are: escaped text, highlights in spans.
+                "blurb": _discourse_blurb(str(hit.blurb_html)),
+                "post_number": post.number,
+                "topic_id": topic.pk,
+            }
+        )
+        status = topic.effective_status()
+        topics.append(
+            {
+                "id": topic.pk,
+                "title": topic.localized_title,
+                "fancy_title": str(hit.title_html).replace("<mark>", "").replace("</mark>", ""),
+                "slug": topic.slug,
+                "posts_count": topic.posts_count,
+                "reply_count": topic.replies_count,
+                "highest_post_number": topic.highest_post_number,
+                "created_at": topic.created_at.isoformat(),
+                "last_posted_at": topic.last_posted_at.isoformat() if topic.last_posted_at else None,
+                "bumped": True,
+                "bumped_at": topic.bumped_at.isoformat(),
+                "pinned": topic.is_pinned_now(),
+                "pinned_globally": topic.pin_scope == "global" and topic.is_pinned_now(),
+                "visible": True,
+                "closed": status == TopicStatus.CLOSED,
+                "archived": status == TopicStatus.ARCHIVED,
+                "views": topic.views_count,
+                "like_count": topic.likes_count,
+                "category_id": topic.category_id,
+                "archetype": "regular",
+                "matching_posts_count": hit.matches_in_topic,
+            }
+        )
+    return {
+        "posts": posts,
+        "topics": topics,
+        "users": [],
+        "categories": [],
+        "tags": [],
+        "groups": [],
+        "grouped_search_result": {
+            "more_posts": None,
+            "more_users": None,
+            "more_categories": None,
+            "term": term,
+            "search_log_id": None,
+            "more_full_page_results": results.has_next or None,
+            "can_create_topic": bool(
+                request.user.is_authenticated and permissions.posting_block_reason(request.user) is None
+            ),
+            "error": results.error or None,
+            "extra": {"notes": results.notes},
+            "post_ids": [hit.post.pk for hit in results.hits],
+            "user_ids": [],
+            "category_ids": [],
+            "tag_ids": [],
+            "group_ids": [],
+        },
+    }
+
+
+def _discourse_blurb(blurb_html: str) -> str:
+    return blurb_html.replace("<mark>", '<span class="search-highlight">').replace("</mark>", "</span>")
