@@ -34,6 +34,7 @@ urlpatterns = [
     *both("post_actions", views.post_actions, "post_actions"),
     *both("post_actions/<int:post_id>", views.post_action_delete, "post_action_delete"),
     *both("post_action_users", views.post_action_users, "post_action_users"),
+    path("search.json", views.search, name="search"),
     path("tags.json", views.tags, name="tags"),
     path("tag/<str:name>.json", views.tag_topics, name="tag"),
     path("u/<str:username>.json", views.user, name="user"),

@@ -19,6 +19,7 @@ from forum.models import Category, Like, PinScope, Post, PostState, Topic, curre
 
 from . import serializers
 from .http import (
+    JSON_CONTENT_TYPE,
     ApiError,
     Params,
     api_view,
@@ -543,6 +544,18 @@ def _parse_until(value):
     if parsed is None:
         raise bad_parameter(_("until must be a date such as 2026-05-17."))
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+@api_view()
+def search(request):
+    """/search.json: the search app's Discourse-shaped answer, with the exact JSON content type."""
+    from forum import search_views
+
+    response = search_views.search_json(request)
+    response["Content-Type"] = JSON_CONTENT_TYPE
+    if response.status_code == 429:
+        response["Discourse-Rate-Limit-Error-Code"] = "search_rate_limit"
+    return response
 
 
 # --- Tags, people, session, site ------------------------------------------------------------

@@ -274,3 +274,12 @@ def test_topic_pages_of_twenty_posts(api_as):
 
 def test_usernames_are_case_insensitive(api_as, forum_data):
     assert api_as("verified").get("/u/HARARE_ICT.json").json()["user"]["username"] == "harare_ict"
+
+
+def test_search_json_answers_with_the_exact_content_type_and_a_key(api_as, forum_data):
+    response = api_as("verified").get("/search.json?q=libraries")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    body = response.json()
+    assert forum_data["reply"].pk in [post["id"] for post in body["posts"]]
+    assert body["grouped_search_result"]["term"] == "libraries"
