@@ -319,3 +319,22 @@ class ProfileForm(forms.ModelForm):
     def clean_avatar_upload(self):
         upload = self.cleaned_data.get("avatar_upload")
         return reencode_avatar(upload) if upload else None
+
+
+class SignupExtraForm(forms.Form):
+    """Extra sign-up fields (allauth ACCOUNT_SIGNUP_FORM_CLASS): how others will see you."""
+
+    display_name = forms.CharField(
+        label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    position = forms.CharField(
+        label=_("Your position"),
+        max_length=200,
+        required=False,
+        help_text=_("For example: Head of ICT Division. Shown next to your name."),
+    )
+
+    def signup(self, request, user) -> None:
+        services.complete_signup_profile(
+            user, display_name=self.cleaned_data["display_name"], position=self.cleaned_data["position"]
+        )

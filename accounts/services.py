@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -339,7 +339,15 @@ def request_verification(
         message=message,
     )
     _store_evidence(request_obj, evidence)
-    request_obj.save()
+    try:
+        with transaction.atomic():
+            request_obj.save()
+    except IntegrityError as error:
+        # Two submissions at once (a double click): the database keeps one open request.
+        _delete_evidence_file(request_obj)
+        raise VerificationError(
+            _("You already have a request waiting for review. You will hear from us when it is decided.")
+        ) from error
     _transition(
         user,
         VerificationState.PENDING,
@@ -722,4 +730,12 @@ def update_profile(
     if old_avatar and old_avatar != new_avatar:
         storage = user.avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar))
+    return user
+
+
+def complete_signup_profile(user: User, *, display_name: str, position: str) -> User:
+    """Store the name and position given at sign-up (allauth calls this through SignupExtraForm)."""
+    user.display_name = display_name.strip()
+    user.position = position.strip()
+    user.save(update_fields=["display_name", "position"])
     return user

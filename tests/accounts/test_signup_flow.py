@@ -13,10 +13,17 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-enough-passphrase-42"
 
 
-def sign_up_and_confirm(client, email, username, capture):
+def sign_up_and_confirm(client, email, username, capture, position=""):
     response = client.post(
         "/accounts/signup/",
-        {"email": email, "username": username, "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "email": email,
+            "username": username,
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "display_name": username.title(),
+            "position": position,
+        },
     )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
@@ -31,11 +38,17 @@ def sign_up_and_confirm(client, email, username, capture):
 def test_signing_up_on_an_official_domain_makes_a_verified_official(
     client, django_capture_on_commit_callbacks
 ):
-    toronto = OrganisationFactory(name="City of Toronto", short_name="Toronto", slug="toronto")
+    toronto = OrganisationFactory(
+        name="City of Toronto", short_name="Toronto", slug="toronto"
+    )  # badge: short name
     OrganisationDomainFactory(organisation=toronto, domain="toronto.example")
 
     user = sign_up_and_confirm(
-        client, "someone@toronto.example", "someone", django_capture_on_commit_callbacks
+        client,
+        "someone@toronto.example",
+        "someone",
+        django_capture_on_commit_callbacks,
+        position="Open Data Lead",
     )
 
     assert user.verification_state == VerificationState.VERIFIED
@@ -50,6 +63,7 @@ def test_signing_up_on_an_official_domain_makes_a_verified_official(
     # Signed in on confirmation; the profile shows the badge.
     page = client.get(f"/u/{user.username}").content.decode()
     assert "Verified official" in page
+    assert "Open Data Lead, Toronto" in page
 
 
 def test_subdomains_count_only_when_the_domain_says_so(client, django_capture_on_commit_callbacks):
@@ -86,6 +100,7 @@ def test_an_email_already_in_use_does_not_reveal_the_account(client):
         {
             "email": "taken@toronto.example",
             "username": "newname",
+            "display_name": "New Name",
             "password1": PASSWORD,
             "password2": PASSWORD,
         },

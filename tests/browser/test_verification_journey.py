@@ -22,6 +22,7 @@ def test_sign_up_confirm_and_request_verification(page):
     audit(page)
     page.get_by_label("Email").fill("someone@gmail.com")
     page.get_by_label("Username").fill("someone")
+    page.get_by_label("Your name").fill("Rudo Chikwanha")
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
     page.get_by_role("button", name="Sign Up").click()
