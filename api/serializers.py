@@ -323,6 +323,12 @@ def topic_detail(topic: Topic, viewer, posts: list[dict], stream: list[int], *, 
         "thumbnails": None,
         "slow_mode_enabled_until": None,
         "language": topic.language,
+        # Ours: the banner above the topic (the events app announces the webinar a question belongs to).
+        "announcement": (
+            {"text": topic.localized_announcement, "url": topic.announcement_url or None}
+            if topic.announcement
+            else None
+        ),
         "details": {
             "can_edit": forum_permissions.is_moderator(viewer),
             "notification_level": 1,

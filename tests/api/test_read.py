@@ -283,3 +283,12 @@ def test_search_json_answers_with_the_exact_content_type_and_a_key(api_as, forum
     body = response.json()
     assert forum_data["reply"].pk in [post["id"] for post in body["posts"]]
     assert body["grouped_search_result"]["term"] == "libraries"
+
+
+def test_a_topics_announcement_sits_beside_discourses_fields(api_as, forum_data):
+    topic = forum_data["topic"]
+    client = api_as("verified")
+    assert client.get(f"/t/{topic.pk}.json").json()["announcement"] is None
+    services.set_topic_announcement(topic, {"en": "Part of the launch webinar"}, url="/events/launch/")
+    body = client.get(f"/t/{topic.pk}.json").json()
+    assert body["announcement"] == {"text": "Part of the launch webinar", "url": "/events/launch/"}
