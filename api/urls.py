@@ -27,6 +27,9 @@ urlpatterns = [
     *both("t/<int:topic_id>/status", views.topic_status, "topic_status"),
     path("t/<int:topic_id>/<int:post_number>.json", views.topic, name="topic_post_by_id"),
     path("t/<slug:slug>/<int:topic_id>.json", views.topic, name="topic"),
+    # Discourse clients update a topic at /t/-/<id>.json (and /t/<slug>/<id>, without .json).
+    path("t/-/<int:topic_id>.json", views.topic, name="topic_update"),
+    path("t/-/<int:topic_id>", views.topic, name="topic_update_plain"),
     path("t/<slug:slug>/<int:topic_id>/<int:post_number>.json", views.topic, name="topic_post"),
     *both("posts", views.posts, "posts"),
     *both("posts/<int:post_id>", views.post_detail, "post"),

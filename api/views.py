@@ -253,9 +253,11 @@ def _serialize_posts(request, topic: Topic, posts: list[Post], *, raw: bool = Fa
     return [serializers.post(post, request.user, topic=topic, liked=liked, raw=raw) for post in posts]
 
 
-@api_view()
+@api_view(("GET", "PUT"))
 def topic(request, topic_id: int, slug: str | None = None, post_number: int | None = None):
     topic = _readable_topic(request, topic_id)
+    if request.method == "PUT":
+        return _update_topic(request, topic)
     # Discourse pages a topic's posts 20 at a time with ?page=N (from 1), or around a post number.
     page_number = reading.page_for_post(post_number or 1)
     if not post_number and request.GET.get("page"):
@@ -286,6 +288,42 @@ def topic(request, topic_id: int, slug: str | None = None, post_number: int | No
     if post_number:
         data["current_post_number"] = post_number
     return json_response(data)
+
+
+def _update_topic(request, topic: Topic):
+    """PUT /t/<slug>/<id>.json: a new title (its author, or moderators) or category (moderators)."""
+    params = Params(request)
+    user = request.user
+    title = params.get("title", nested_in="topic")
+    category_id = params.get_int("category_id", nested_in="topic")
+    if title is None and category_id is None:
+        raise bad_parameter(_("Give a title or a category_id to change."))
+    try:
+        if title is not None:
+            if permissions.is_moderator(user):
+                services.rename_topic(topic, str(title), by=user)
+            else:
+                first = topic.posts.get(number=1)
+                first.topic = topic
+                services.edit_post(user, first, first.raw, title=str(title))
+        if category_id is not None and category_id != topic.category_id:
+            category = get_object_or_404(Category, pk=category_id)
+            services.move_topic(topic, category, by=user)
+    except ValidationError as error:
+        return _unprocessable("update_topic", error)
+    topic.refresh_from_db()
+    return json_response(
+        {
+            "basic_topic": {
+                "id": topic.pk,
+                "title": topic.title,
+                "fancy_title": serializers.escape(topic.title),
+                "slug": topic.slug,
+                "posts_count": topic.posts_count,
+                "category_id": topic.category_id,
+            }
+        }
+    )
 
 
 @api_view()

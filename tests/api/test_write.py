@@ -242,3 +242,33 @@ def test_a_staff_all_users_key_posts_as_the_person_named(key_for):
     response = client.post("/posts.json", {"topic_id": topic.pk, "raw": "Posted for the official"})
     assert response.status_code == 200
     assert topic.posts.get(number=2).author == official
+
+
+def test_update_a_topics_title_and_category(api_as):
+    author = api_as("verified")
+    topic = TopicFactory(author=author.user)
+    response = author.put(
+        f"/t/{topic.slug}/{topic.pk}.json",
+        json.dumps({"title": "A clearer title for this question"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert response.json()["basic_topic"]["title"] == "A clearer title for this question"
+    topic.refresh_from_db()
+    assert topic.slug == "a-clearer-title-for-this-question"
+    elsewhere = CategoryFactory()
+    moved = author.put(f"/t/-/{topic.pk}.json", f"category_id={elsewhere.pk}",
+                       content_type="application/x-www-form-urlencoded")  # fmt: skip
+    assert moved.status_code == 403
+    moderator = api_as("moderator")
+    moved = moderator.put(f"/t/-/{topic.pk}", f"topic%5Bcategory_id%5D={elsewhere.pk}",
+                          content_type="application/x-www-form-urlencoded")  # fmt: skip
+    assert moved.json()["basic_topic"]["category_id"] == elsewhere.pk
+    other = api_as("verified")
+    refused = other.put(f"/t/-/{topic.pk}.json", "title=Taken+over+by+someone+else",
+                        content_type="application/x-www-form-urlencoded")  # fmt: skip
+    assert refused.status_code == 403
+    short = author.put(
+        f"/t/-/{topic.pk}.json", "title=Short", content_type="application/x-www-form-urlencoded"
+    )
+    assert short.status_code == 422
