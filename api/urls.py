@@ -39,6 +39,7 @@ urlpatterns = [
     *both("post_action_users", views.post_action_users, "post_action_users"),
     path("search.json", views.search, name="search"),
     path("tags.json", views.tags, name="tags"),
+    path("topics/created-by/<str:username>.json", views.topics_created_by, name="topics_created_by"),
     path("tag/<str:name>.json", views.tag_topics, name="tag"),
     path("u/<str:username>.json", views.user, name="user"),
     path("users/<str:username>.json", views.user, name="user_alias"),

@@ -151,6 +151,13 @@ def tag_topics(request, name: str):
     return _topic_list(request, queryset, f"/tag/{name}")
 
 
+@api_view()
+def topics_created_by(request, username: str):
+    person = get_object_or_404(get_user_model(), username__iexact=username, is_active=True)
+    queryset = permissions.visible_topics(request.user).filter(author=person).order_by("-created_at", "-pk")
+    return _topic_list(request, queryset, f"/topics/created-by/{person.username}")
+
+
 # --- Categories -----------------------------------------------------------------------------
 
 

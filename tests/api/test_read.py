@@ -292,3 +292,10 @@ def test_a_topics_announcement_sits_beside_discourses_fields(api_as, forum_data)
     services.set_topic_announcement(topic, {"en": "Part of the launch webinar"}, url="/events/launch/")
     body = client.get(f"/t/{topic.pk}.json").json()
     assert body["announcement"] == {"text": "Part of the launch webinar", "url": "/events/launch/"}
+
+
+def test_topics_created_by(api_as, forum_data):
+    client = api_as("verified")
+    topics = client.get("/topics/created-by/harare_ict.json").json()["topic_list"]["topics"]
+    assert [row["id"] for row in topics] == [forum_data["topic"].pk]
+    assert client.get("/topics/created-by/toronto_cio.json").json()["topic_list"]["topics"] == []
