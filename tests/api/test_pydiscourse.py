@@ -60,6 +60,7 @@ def test_a_discourse_script_works_against_the_forum(live_server):
         title="Library laptop lending in Harare: first results",
     )
     assert created["post_number"] == 1
+    assert created["topic_id"] in [topic["id"] for topic in client.topics_by("harare_ict")]
     reply = client.create_post(
         "We started with mobile hotspots in the same way.",
         topic_id=question.pk,
