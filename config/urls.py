@@ -11,10 +11,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("live/", include("core.live_urls")),
     path("", include("notifications.urls")),
+    # The API first: its `.json` paths sit beside the pages' paths (/latest.json next to /latest).
+    path("", include("api.urls")),
     path("", include("accounts.urls")),
     path("", include("forum.urls")),
     path("", include("events.urls")),
 ]
+
+# Unknown `.json` paths and key requests get a JSON 404 in Discourse's shape.
+handler404 = "api.views.page_not_found"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from taggit.models import Tag
 
+from accounts import permissions as accounts_permissions
 from core.markdown import render
 
 from . import permissions, search
@@ -39,7 +40,9 @@ from .models import (
     Post,
     PostRevision,
     PostState,
+    ReadAccess,
     ReadMarker,
+    StartAccess,
     Topic,
     TopicReadState,
     TopicStatus,
@@ -135,6 +138,53 @@ def _as_uuid(key) -> uuid.UUID | None:
         return uuid.UUID(str(key))
     except ValueError:
         return None
+
+
+# --- Categories -----------------------------------------------------------------------------
+
+
+def create_category(
+    by,
+    name: str,
+    *,
+    slug: str = "",
+    colour: str = "#0b5cad",
+    description: str = "",
+    parent: Category | None = None,
+    read_access: str = ReadAccess.EVERYONE,
+    start_access: str = StartAccess.VERIFIED,
+) -> Category:
+    """Add a category (or a sub-category under a top-level one). Callers: staff only.
+
+    The slug comes from the name unless given, and must be free. Sends nothing.
+    """
+    if not accounts_permissions.is_staff(by):
+        raise PermissionDenied(_("Only staff can create categories."))
+    name = " ".join((name or "").split())[:100]
+    if not name:
+        raise ValidationError({"name": _("Give the category a name.")})
+    slug = slugify(slug or name)[:100]
+    if not slug:
+        raise ValidationError({"slug": _("Give the category a name with letters or digits.")})
+    if Category.objects.filter(slug=slug).exists():
+        raise ValidationError(
+            {"slug": _("A category with this slug exists already: %(slug)s.") % {"slug": slug}}
+        )
+    if read_access not in ReadAccess.values or start_access not in StartAccess.values:
+        raise ValidationError({"read_access": _("Choose who may read and who may start topics.")})
+    category = Category(
+        name=name,
+        slug=slug,
+        colour=colour or "#0b5cad",
+        description=description or "",
+        parent=parent,
+        read_access=read_access,
+        start_access=start_access,
+        position=(Category.objects.order_by("-position").values_list("position", flat=True).first() or 0) + 1,
+    )
+    category.full_clean()
+    category.save()
+    return category
 
 
 # --- Topics and posts -----------------------------------------------------------------------

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "accounts",
     "forum",
     "events",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     "accounts.middleware.AdminRequiresMFAMiddleware",
     "accounts.middleware.VerificationNoticeMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: Api-Key / Api-Username headers act as the key's person on API endpoints (api/middleware.py).
+    "api.middleware.ApiKeyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -236,6 +239,8 @@ SITE_URL = env("SITE_URL", default="") or "http://127.0.0.1:8000"
 # Notifications: emails wait a little (the person may read the post in the site meanwhile).
 NOTIFICATION_EMAIL_DELAY_SECONDS = env.float("NOTIFICATION_EMAIL_DELAY_SECONDS", default=300)
 NOTIFICATION_DIGEST_HOUR = env.int("NOTIFICATION_DIGEST_HOUR", default=7)
+# Requests a minute per API key (Discourse's default for admin keys is 60).
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=60)
 
 LOGGING = {
     "version": 1,

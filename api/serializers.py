@@ -1,0 +1,350 @@
+"""Our rows in Discourse's JSON shapes (its serializers' field names), plus our own fields beside them.
+
+Plain functions over objects already loaded: none of them queries the database, so each
+endpoint's query count is fixed by the view (tests/api/test_query_budgets.py).
+"""
+
+from django.utils.html import escape, strip_tags
+from django.utils.text import Truncator
+
+from accounts import permissions as accounts_permissions
+from forum import permissions as forum_permissions
+from forum.models import Category, PinScope, Post, PostState, Topic, TopicStatus
+
+LIKE = 2
+CHUNK_SIZE = 20
+
+
+def avatar_template(user) -> str:
+    """Discourse clients replace {size}; uploaded avatars come in one size, so there is none to fill."""
+    if user is None or not getattr(user, "avatar", None):
+        return ""
+    return user.avatar.url
+
+
+def official(user) -> dict:
+    """Ours: whether the person is a verified official, their position and organisation."""
+    organisation = user.organisation if user.organisation_id else None
+    return {
+        "verified": user.is_verified_official,
+        "position": user.position,
+        "organisation": (
+            {"id": organisation.pk, "name": organisation.name, "slug": organisation.slug}
+            if organisation
+            else None
+        ),
+    }
+
+
+def basic_user(user) -> dict:
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "name": user.name,
+        "avatar_template": avatar_template(user),
+        "trust_level": _trust_level(user),
+        "moderator": accounts_permissions.is_moderator(user),
+        "admin": accounts_permissions.is_staff(user),
+        "official": official(user),
+    }
+
+
+def _trust_level(user) -> int:
+    # Discourse's levels, read from our roles: staff 4, moderators 3, officials 2, members 1.
+    if accounts_permissions.is_staff(user):
+        return 4
+    if accounts_permissions.is_moderator(user):
+        return 3
+    return 2 if user.is_verified_official else 1
+
+
+def user_detail(user, viewer) -> dict:
+    data = basic_user(user)
+    data.update(
+        {
+            "title": user.position,
+            "created_at": user.date_joined,
+            "last_seen_at": user.last_login,
+            "bio_raw": user.bio,
+            "bio_cooked": escape(user.bio).replace("\n", "<br>") if user.bio else "",
+            "bio_excerpt": Truncator(user.bio).chars(200) if user.bio else "",
+            "location": user.organisation.name if user.organisation_id else "",
+            "website": user.organisation.website if user.organisation_id else "",
+            "staff": accounts_permissions.is_moderator(user),
+            "silenced_till": user.silenced_until,
+            "suspended_till": user.suspended_until,
+            "can_edit": viewer.is_authenticated and viewer.pk == user.pk,
+            "badge_count": 0,
+            "department": user.department,
+            "languages": list(user.languages or []),
+        }
+    )
+    return data
+
+
+def post(post: Post, viewer, *, topic: Topic, liked: set[int] | frozenset = frozenset(), raw=False) -> dict:
+    author = post.author
+    show_text = forum_permissions.can_see_post_text(viewer, post)
+    may_like = forum_permissions.can_like(viewer, post)
+    reply_to = post.reply_to if post.reply_to_id else None
+    is_mine = viewer.is_authenticated and viewer.pk == author.pk
+    data = {
+        "id": post.pk,
+        "name": author.name,
+        "username": author.username,
+        "avatar_template": avatar_template(author),
+        "created_at": post.created_at,
+        "cooked": post.localized_cooked if show_text else "",
+        "post_number": post.number,
+        "post_type": 1,
+        "updated_at": post.edited_at or post.created_at,
+        "reply_count": post.reply_count,
+        "reply_to_post_number": reply_to.number if reply_to else None,
+        "quote_count": 0,
+        "incoming_link_count": 0,
+        "reads": 0,
+        "score": 0,
+        "yours": is_mine,
+        "topic_id": topic.pk,
+        "topic_slug": topic.slug,
+        "display_username": author.name,
+        "version": post.version,
+        "can_edit": forum_permissions.can_edit_post(viewer, post),
+        "can_delete": forum_permissions.can_withdraw_post(viewer, post),
+        "can_recover": False,
+        "can_wiki": False,
+        "read": True,
+        "user_title": author.position,
+        "bookmarked": False,
+        "actions_summary": [
+            {"id": LIKE, "count": post.like_count, "acted": post.pk in liked, "can_act": may_like}
+            if post.like_count or may_like or post.pk in liked
+            else {"id": LIKE}
+        ],
+        "moderator": accounts_permissions.is_moderator(author) and not accounts_permissions.is_staff(author),
+        "admin": accounts_permissions.is_staff(author),
+        "staff": accounts_permissions.is_moderator(author),
+        "user_id": author.pk,
+        "hidden": post.state == PostState.HIDDEN,
+        "trust_level": _trust_level(author),
+        "deleted_at": None,
+        "user_deleted": post.state == PostState.WITHDRAWN,
+        "edit_reason": None,
+        "can_view_edit_history": show_text,
+        "wiki": False,
+        "like_count": post.like_count,
+        "official": official(author),
+    }
+    if reply_to is not None:
+        data["reply_to_user"] = {
+            "username": reply_to.author.username,
+            "name": reply_to.author.name,
+            "avatar_template": avatar_template(reply_to.author),
+        }
+    if raw:
+        data["raw"] = post.raw if show_text else ""
+    return data
+
+
+def _pinned(topic: Topic) -> bool:
+    return topic.is_pinned_now()
+
+
+def _topic_state(topic: Topic) -> dict:
+    status = topic.effective_status()
+    return {
+        "visible": True,
+        "closed": status in (TopicStatus.CLOSED, TopicStatus.ARCHIVED),
+        "archived": status == TopicStatus.ARCHIVED,
+        "pinned": _pinned(topic),
+        "pinned_globally": _pinned(topic) and topic.pin_scope == PinScope.GLOBAL,
+        "unpinned": None,
+        # Ours: when a scheduled topic opens for replies (None once open).
+        "opens_at": topic.opens_at if topic.is_scheduled_now() else None,
+    }
+
+
+def list_topic(topic: Topic, viewer) -> dict:
+    """A topic row of a topic_list. Needs author, last_poster, category and tags loaded."""
+    posters = [
+        {
+            "extras": None if topic.last_poster_id not in (None, topic.author_id) else "latest single",
+            "description": "Original Poster",
+            "user_id": topic.author_id,
+            "primary_group_id": None,
+        }
+    ]
+    if topic.last_poster_id and topic.last_poster_id != topic.author_id:
+        posters.append(
+            {"extras": "latest", "description": "Most Recent Poster", "user_id": topic.last_poster_id}
+        )
+        posters[-1]["primary_group_id"] = None
+    data = {
+        "id": topic.pk,
+        "title": topic.localized_title,
+        "fancy_title": escape(topic.localized_title),
+        "slug": topic.slug,
+        "posts_count": topic.posts_count,
+        "reply_count": topic.replies_count,
+        "highest_post_number": topic.highest_post_number,
+        "image_url": None,
+        "created_at": topic.created_at,
+        "last_posted_at": topic.last_posted_at,
+        "bumped": True,
+        "bumped_at": topic.bumped_at,
+        "archetype": "regular",
+        "unseen": False,
+        **_topic_state(topic),
+        "bookmarked": None,
+        "liked": None,
+        "tags": [tag.name for tag in topic.tags.all()],
+        "tags_descriptions": {},
+        "views": topic.views_count,
+        "like_count": topic.likes_count,
+        "has_summary": False,
+        "last_poster_username": topic.last_poster.username if topic.last_poster_id else None,
+        "category_id": topic.category_id,
+        "featured_link": None,
+        "posters": posters,
+        "participant_count": topic.participants_count,
+    }
+    if viewer.is_authenticated:
+        read_number = getattr(topic, "read_number", None)
+        data["unseen"] = read_number is None
+        data["last_read_post_number"] = read_number
+        data["unread_posts"] = getattr(topic, "unread", 0)
+        data["new_posts"] = getattr(topic, "unread", 0)
+    return data
+
+
+def list_users(topics: list[Topic]) -> list[dict]:
+    """The `users` beside a topic_list: each original and most recent poster once."""
+    users: dict[int, dict] = {}
+    for topic in topics:
+        for person in (topic.author, topic.last_poster):
+            if person is not None and person.pk not in users:
+                users[person.pk] = basic_user(person)
+    return list(users.values())
+
+
+def category(category: Category, viewer, *, counts: dict | None = None, subcategory_ids=()) -> dict:
+    counts = counts or {}
+    can_create = forum_permissions.can_start_topic(viewer, category)
+    return {
+        "id": category.pk,
+        "name": category.localized_name,
+        "color": category.colour.lstrip("#"),
+        "text_color": "FFFFFF",
+        "slug": category.slug,
+        "topic_count": counts.get("topic_count", 0),
+        "post_count": counts.get("post_count", 0),
+        "position": category.position,
+        "description": category.localized_description,
+        "description_text": strip_tags(category.localized_description),
+        "description_excerpt": Truncator(strip_tags(category.localized_description)).chars(300),
+        "topic_url": None,
+        "read_restricted": category.read_access != "everyone",
+        # Discourse's permission levels: 1 create topics, 2 reply, 3 read only.
+        "permission": 1 if can_create else (2 if viewer.is_authenticated and _may_reply(viewer) else 3),
+        "notification_level": 1,
+        "can_edit": accounts_permissions.is_staff(viewer),
+        "topic_template": None,
+        "has_children": bool(subcategory_ids),
+        "subcategory_ids": list(subcategory_ids),
+        "sort_order": None,
+        "sort_ascending": None,
+        "show_subcategory_list": False,
+        "num_featured_topics": 3,
+        "default_view": None,
+        "subcategory_list_style": "rows_with_featured_topics",
+        "default_top_period": "all",
+        "minimum_required_tags": 0,
+        "navigate_to_first_post_after_read": False,
+        "uploaded_logo": None,
+        "uploaded_background": None,
+        "parent_category_id": category.parent_id,
+        # Ours: who may read and who may start topics, in our terms.
+        "read_access": category.read_access,
+        "start_access": category.start_access,
+    }
+
+
+def _may_reply(viewer) -> bool:
+    return forum_permissions.posting_block_reason(viewer) is None
+
+
+def topic_detail(topic: Topic, viewer, posts: list[dict], stream: list[int], *, participants, tags) -> dict:
+    """/t/<id>.json. `participants` are user objects; the first is the original poster."""
+    read_state = getattr(topic, "read_number", None)
+    created_by = topic.author
+    last_poster = topic.last_poster
+    return {
+        "post_stream": {"posts": posts, "stream": stream},
+        "timeline_lookup": [],
+        "tags": tags,
+        "tags_descriptions": {},
+        "id": topic.pk,
+        "title": topic.localized_title,
+        "fancy_title": escape(topic.localized_title),
+        "posts_count": topic.posts_count,
+        "created_at": topic.created_at,
+        "views": topic.views_count,
+        "reply_count": topic.replies_count,
+        "like_count": topic.likes_count,
+        "last_posted_at": topic.last_posted_at,
+        **_topic_state(topic),
+        "has_summary": False,
+        "archetype": "regular",
+        "slug": topic.slug,
+        "category_id": topic.category_id,
+        "word_count": None,
+        "deleted_at": None,
+        "user_id": topic.author_id,
+        "featured_link": None,
+        "pinned_at": topic.pinned_at,
+        "pinned_until": topic.pinned_until,
+        "image_url": None,
+        "slow_mode_seconds": 0,
+        "draft": None,
+        "draft_key": f"topic_{topic.pk}",
+        "draft_sequence": 0,
+        "highest_post_number": topic.highest_post_number,
+        "last_read_post_number": read_state,
+        "deleted_by": None,
+        "has_deleted": False,
+        "actions_summary": [],
+        "chunk_size": CHUNK_SIZE,
+        "bookmarked": False,
+        "bookmarks": [],
+        "topic_timer": None,
+        "message_bus_last_id": 0,
+        "participant_count": topic.participants_count,
+        "show_read_indicator": False,
+        "thumbnails": None,
+        "slow_mode_enabled_until": None,
+        "language": topic.language,
+        # Ours: the banner above the topic (the events app announces the webinar a question belongs to).
+        "announcement": (
+            {"text": topic.localized_announcement, "url": topic.announcement_url or None}
+            if topic.announcement
+            else None
+        ),
+        "details": {
+            "can_edit": forum_permissions.is_moderator(viewer),
+            "notification_level": 1,
+            "can_create_post": forum_permissions.can_reply(viewer, topic),
+            "can_reply_as_new_topic": False,
+            "participants": [{**basic_user(person), "post_count": count} for person, count in participants],
+            "created_by": _brief_user(created_by),
+            "last_poster": _brief_user(last_poster or created_by),
+        },
+    }
+
+
+def _brief_user(user) -> dict:
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "name": user.name,
+        "avatar_template": avatar_template(user),
+    }

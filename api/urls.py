@@ -1,0 +1,48 @@
+"""Discourse's paths. Included before the forum's and accounts' URLs, so the `.json` forms land here."""
+
+from django.urls import path
+
+from . import keys_views, views
+
+app_name = "api"
+
+
+def both(route: str, view, name: str):
+    """A write endpoint answers with and without `.json`, as Discourse's do."""
+    return [path(route, view, name=name), path(f"{route}.json", view, name=f"{name}_json")]
+
+
+urlpatterns = [
+    path("api/keys/", keys_views.keys, name="keys"),
+    path("api/keys/<int:key_id>/revoke", keys_views.revoke, name="revoke_key"),
+    path("latest.json", views.latest, name="latest"),
+    path("new.json", views.new, name="new"),
+    path("top.json", views.top, name="top"),
+    *both("categories", views.categories, "categories"),
+    path("c/<int:category_id>/show.json", views.category_show, name="category_show"),
+    path("c/<int:category_id>.json", views.category_topics, name="category_by_id"),
+    path("c/<slug:slug>/<int:category_id>.json", views.category_topics, name="category"),
+    path("t/<int:topic_id>.json", views.topic, name="topic_by_id"),
+    path("t/<int:topic_id>/posts.json", views.topic_posts, name="topic_posts"),
+    *both("t/<int:topic_id>/status", views.topic_status, "topic_status"),
+    path("t/<int:topic_id>/<int:post_number>.json", views.topic, name="topic_post_by_id"),
+    path("t/<slug:slug>/<int:topic_id>.json", views.topic, name="topic"),
+    # Discourse clients update a topic at /t/-/<id>.json (and /t/<slug>/<id>, without .json).
+    path("t/-/<int:topic_id>.json", views.topic, name="topic_update"),
+    path("t/-/<int:topic_id>", views.topic, name="topic_update_plain"),
+    path("t/<slug:slug>/<int:topic_id>/<int:post_number>.json", views.topic, name="topic_post"),
+    *both("posts", views.posts, "posts"),
+    *both("posts/<int:post_id>", views.post_detail, "post"),
+    *both("posts/by_number/<int:topic_id>/<int:post_number>", views.post_by_number, "post_by_number"),
+    *both("post_actions", views.post_actions, "post_actions"),
+    *both("post_actions/<int:post_id>", views.post_action_delete, "post_action_delete"),
+    *both("post_action_users", views.post_action_users, "post_action_users"),
+    path("search.json", views.search, name="search"),
+    path("tags.json", views.tags, name="tags"),
+    path("topics/created-by/<str:username>.json", views.topics_created_by, name="topics_created_by"),
+    path("tag/<str:name>.json", views.tag_topics, name="tag"),
+    path("u/<str:username>.json", views.user, name="user"),
+    path("users/<str:username>.json", views.user, name="user_alias"),
+    path("session/current.json", views.session_current, name="session_current"),
+    path("site.json", views.site, name="site"),
+]
