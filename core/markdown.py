@@ -30,15 +30,14 @@ QUOTE_RE = re.compile(
 MAX_QUOTE_NESTING = 3
 
 ALLOWED_TAGS = {
-    "a", "abbr", "aside", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4",
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4",
     "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table",
     "tbody", "td", "th", "thead", "tr", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "class"},
     "img": {"src", "alt", "title", "width", "height"},
-    "aside": {"class", "data-username", "data-post", "data-topic"},
-    "div": {"class"},
+    "div": {"class", "data-username", "data-post", "data-topic"},
     "code": {"class"},
     "th": {"style"},
     "td": {"style"},
@@ -149,7 +148,7 @@ def _render_markdown(raw: str, resolver: MentionResolver | None) -> str:
 
 
 def _render_with_quotes(raw: str, resolver: MentionResolver | None, quote_url, depth: int) -> str:
-    """Render text, turning each quote block into an <aside> that links to its source."""
+    """Render text, turning each quote block into a div.quote whose heading links to its source."""
     if depth >= MAX_QUOTE_NESTING or "[quote" not in raw.lower():
         return _render_markdown(raw, resolver)
     parts: list[str] = []
@@ -165,9 +164,9 @@ def _render_with_quotes(raw: str, resolver: MentionResolver | None, quote_url, d
         if post and topic:
             title = f'<a href="{escape(quote_url(int(topic), int(post)))}">{title}</a>'
         parts.append(
-            f'<aside class="quote" data-username="{escape(username)}" data-post="{escape(post or "")}"'
+            f'<div class="quote" data-username="{escape(username)}" data-post="{escape(post or "")}"'
             f' data-topic="{escape(topic or "")}"><div class="quote-title">{title}</div>'
-            f"<blockquote>{body}</blockquote></aside>"
+            f"<blockquote>{body}</blockquote></div>"
         )
         position = match.end()
     rest = raw[position:]

@@ -540,3 +540,19 @@ def invite_posters(topic: Topic, users: Iterable, *, by=None) -> None:
     """Allow these people to reply before the topic opens (the events app adds its speakers)."""
     _check_actor(by)
     topic.invited_posters.add(*users)
+
+
+def translate_topic(topic: Topic, *, titles: dict[str, str], bodies: dict[str, str], by=None) -> Topic:
+    """Give a topic's title and first post in other languages ({"es": ..., "fr": ...}).
+
+    Readers see the version in their language, English otherwise. Moderators or the system.
+    """
+    _check_actor(by)
+    Topic.objects.filter(pk=topic.pk).update(
+        title_translations={k: normalise_title(v) for k, v in titles.items()}
+    )
+    Post.objects.filter(topic=topic, number=1).update(
+        cooked_translations={language: cook(raw) for language, raw in bodies.items()}
+    )
+    topic.refresh_from_db()
+    return topic

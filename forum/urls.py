@@ -34,6 +34,7 @@ urlpatterns = [
     path("posts/<int:post_id>/replies", views.post_replies, name="post_replies"),
     path("composer/preview", views.preview, name="preview"),
     path("composer/draft", views.save_draft, name="save_draft"),
+    path("composer/mentions", views.mention_suggestions, name="mention_suggestions"),
     path("u/<str:username>/activity", views.activity, name="activity"),
     path("u/<str:username>/bookmarks", views.bookmarks, name="bookmarks"),
 ]

@@ -13,7 +13,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.db.models import Case, Q, When
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -564,6 +565,35 @@ def save_draft(request):
         category=category,
     )
     return render(request, "forum/_draft_status.html", {"draft": draft})
+
+
+def mention_suggestions(request):
+    """People whose username or name starts with ?q= (for @ autocompletion), verified officials first."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    query = request.GET.get("q", "").strip().lstrip("@")[:30]
+    if not query:
+        return JsonResponse({"people": []})
+    people = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(username__istartswith=query) | Q(display_name__istartswith=query))
+        .annotate(verified_first=Case(When(verification_state="verified", then=0), default=1))
+        .order_by("verified_first", "username")
+        .values("username", "display_name", "position")[:8]
+    )
+    return JsonResponse(
+        {
+            "people": [
+                {
+                    "username": p["username"],
+                    "name": p["display_name"] or p["username"],
+                    "position": p["position"],
+                }
+                for p in people
+            ]
+        }
+    )
 
 
 # --- Moderator topic actions ----------------------------------------------------------------

@@ -64,4 +64,64 @@
     c.raw.focus();
     c.raw.scrollIntoView({ block: "center" });
   });
+
+  // @ autocompletion: suggestions appear as buttons under the composer; Down arrow reaches them.
+  var mentionTimer = null;
+  function mentionBox() { return document.getElementById("mention-suggestions"); }
+  function partialMention(textarea) {
+    var before = textarea.value.slice(0, textarea.selectionStart);
+    var match = /(^|\s)@([\w.\-]{1,30})$/.exec(before);
+    return match ? match[2] : null;
+  }
+  function hideMentions() {
+    var box = mentionBox();
+    if (box) { box.hidden = true; box.querySelector("ul").innerHTML = ""; }
+  }
+  function insertMention(textarea, username) {
+    var caret = textarea.selectionStart;
+    var before = textarea.value.slice(0, caret).replace(/@[\w.\-]{1,30}$/, "@" + username + " ");
+    textarea.value = before + textarea.value.slice(caret);
+    textarea.focus();
+    textarea.setSelectionRange(before.length, before.length);
+    hideMentions();
+    changed(textarea);
+  }
+  document.addEventListener("input", function (event) {
+    var textarea = event.target;
+    var box = mentionBox();
+    if (textarea.id !== "composer-raw" || !box) return;
+    clearTimeout(mentionTimer);
+    var query = partialMention(textarea);
+    if (!query) { hideMentions(); return; }
+    mentionTimer = setTimeout(function () {
+      fetch(box.getAttribute("data-url") + "?q=" + encodeURIComponent(query), { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : { people: [] }; })
+        .then(function (data) {
+          var list = box.querySelector("ul");
+          list.innerHTML = "";
+          data.people.forEach(function (person) {
+            var item = document.createElement("li");
+            var button = document.createElement("button");
+            button.type = "button";
+            button.className = "link-button";
+            button.textContent = "@" + person.username + " — " + person.name;
+            button.addEventListener("click", function () { insertMention(textarea, person.username); });
+            item.appendChild(button);
+            list.appendChild(item);
+          });
+          box.hidden = data.people.length === 0;
+        })
+        .catch(hideMentions);
+    }, 250);
+  });
+  document.addEventListener("keydown", function (event) {
+    var box = mentionBox();
+    if (!box || box.hidden) return;
+    if (event.key === "Escape") { hideMentions(); return; }
+    if (event.target.id === "composer-raw" && event.key === "ArrowDown") {
+      var first = box.querySelector("button");
+      if (first) { event.preventDefault(); first.focus(); }
+    }
+  });
 })();
+

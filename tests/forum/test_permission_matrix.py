@@ -88,6 +88,7 @@ MATRIX = {
         {"draft_key": "topic:{topic.pk}", "raw": "Draft"},
         expect(200, anonymous=403),
     ),
+    "mentions": ("get", "/composer/mentions?q=off", None, expect(200, anonymous=403)),
     "mark_all_read": ("post", "/mark-all-read", None, expect(302)),
     "activity": ("get", "/u/{author.username}/activity", None, READ_ALL),
     "bookmarks": ("get", "/u/{me}/bookmarks", None, expect(200, anonymous=LOGIN)),

@@ -290,3 +290,19 @@ def test_bulk_replies_keep_numbers_and_counters_exact():
     assert parent.reply_count == parent.replies.count()
     services.create_reply(authors[0], topic, "After the bulk")
     assert topic.posts.order_by("-number").first().number == 122
+
+
+def test_seed_bench_makes_consistent_volume_data():
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db.models import Count, Max
+
+    call_command("seed_bench", topics=5, posts=60, big_topic=30, verbosity=0, stdout=StringIO())
+    topics = Topic.objects.filter(category__slug="bench").annotate(n=Count("posts"), top=Max("posts__number"))
+    assert topics.count() == 5
+    assert sorted(t.n for t in topics) == [7, 7, 8, 8, 30]
+    for topic in topics:
+        assert topic.posts_count == topic.n == topic.top == topic.highest_post_number
+        assert topic.replies_count == topic.n - 1
+        assert topic.participants_count == topic.posts.values("author").distinct().count()

@@ -2,11 +2,21 @@
 
 Idempotent: a second run changes nothing. Each app seeds its own part; this
 command lives in events, the app that may import the others.
+
+The launch questions open at the launch webinar's start:
+- without --starts-in, a first run opens them at once (so `make run` shows a live
+  forum) and later runs leave them as they are;
+- --starts-in MINUTES schedules them MINUTES from now (0 opens them now), also on
+  later runs, which is how to rehearse a launch.
 """
 
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from accounts import seed as accounts_seed
+from forum import seed as forum_seed
 
 DEMO_PASSWORD_HINT = "Demo log-ins (change them before any real use):"
 
@@ -20,11 +30,25 @@ class Command(BaseCommand):
             type=int,
             default=None,
             metavar="MINUTES",
-            help="Start the launch webinar this many minutes from now (0 opens the questions at once).",
+            help="Start the launch webinar this many minutes from now (0 opens the questions at once). "
+            "Without it, the questions are open from the first run on.",
         )
 
     def handle(self, *args, starts_in=None, **options):
-        logins = accounts_seed.seed_demo_accounts()
+        # accounts.seed.seed_accounts (organisations, verified demo officials) once it is merged;
+        # the forum seed reuses those officials by username.
+        seed_accounts = getattr(accounts_seed, "seed_accounts", accounts_seed.seed_demo_accounts)
+        logins = seed_accounts()
+        opens_at = timezone.now() + timedelta(minutes=starts_in) if starts_in is not None else None
+        topics = forum_seed.seed_forum(opens_at=opens_at, reschedule=starts_in is not None)
         self.stdout.write(DEMO_PASSWORD_HINT)
         for email, password, role in logins:
             self.stdout.write(f"  {role:<10} {email} / {password}")
+        self.stdout.write(
+            f"  official   harare_ict@harare.example / {forum_seed.DEMO_OFFICIAL_PASSWORD} (and others)"
+        )
+        for topic in topics:
+            topic.refresh_from_db()
+            when = topic.opens_at if topic.is_scheduled_now() else None
+            state = f"opens {when:%Y-%m-%d %H:%M} UTC" if when else "open"
+            self.stdout.write(f"Question ({state}): {topic.get_absolute_url()}")
