@@ -137,3 +137,44 @@ def test_reply_rate_limit_and_duplicate_block_keep_the_text(client):
     assert second.status_code == 400
     body = second.content.decode()
     assert "You can post every 5 seconds" in body and "Second thought, typed fast" in body
+
+
+def _count(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def _flag_posts(count):
+    topic = TopicFactory()
+    for n in range(count):
+        post = services.create_reply(OfficialFactory(), topic, f"Reply {n}")
+        services.flag_post(OfficialFactory(), post, FlagReason.SPAM)
+        services.flag_post(OfficialFactory(), post, FlagReason.OFF_TOPIC)
+
+
+def test_review_queue_query_budget_does_not_grow(client):
+    client.force_login(make_user("moderator"))
+    _flag_posts(2)
+    small = _count(client, "/review/")
+    _flag_posts(8)
+    assert _count(client, "/review/") == small <= 10
+
+
+def test_log_and_person_pages_query_budget_does_not_grow(client):
+    moderator = ModeratorFactory()
+    client.force_login(make_user("staff"))
+    person = OfficialFactory()
+    topic = TopicFactory()
+    services.close_topic(topic, by=moderator)
+    small = _count(client, "/review/log")
+    small_person = _count(client, f"/review/people/{person.username}")
+    for _ in range(10):
+        services.open_topic(topic, by=moderator)
+        services.unsilence_user(moderator, person)
+    assert _count(client, "/review/log") == small <= 8
+    assert _count(client, f"/review/people/{person.username}") == small_person <= 8
