@@ -456,3 +456,35 @@ def digest(request, slug: str, topic_id: int, markdown: bool = False):
 
 def digest_md(request, slug: str, topic_id: int):
     return digest(request, slug, topic_id, markdown=True)
+
+
+# --- Insights (staff) -----------------------------------------------------------------------
+
+
+@staff_required
+def insights(request):
+    from . import insights as figures
+
+    data = figures.insights(request.GET.get("since"), request.GET.get("until"))
+    data["points"] = figures.map_points(data["points"])
+    data["outline"] = figures.world_outline()
+    data["map_width"], data["map_height"] = figures.MAP_WIDTH, figures.MAP_HEIGHT
+    data["querystring"] = request.GET.urlencode()
+    return render(request, "forum/moderation/insights.html", data)
+
+
+@staff_required
+def insights_csv(request):
+    from . import insights as figures
+
+    data = figures.insights(request.GET.get("since"), request.GET.get("until"))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="insights-{data["start"]}-{data["end"]}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["section", "label", "value", "value 2"])
+    for key, value in data["headline"].items():
+        writer.writerow(["totals", key, value, ""])
+    for table in data["tables"]:
+        for row in table.rows:
+            writer.writerow([table.key, _csv_safe(str(row[0])), *row[1:], *([""] * (3 - len(row)))])
+    return response

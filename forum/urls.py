@@ -54,3 +54,8 @@ urlpatterns += [
     path("t/<slug:slug>/<int:topic_id>/digest", moderation_views.digest, name="digest"),
     path("t/<slug:slug>/<int:topic_id>/digest.md", moderation_views.digest_md, name="digest_md"),
 ]
+
+urlpatterns += [
+    path("insights/", moderation_views.insights, name="insights"),
+    path("insights.csv", moderation_views.insights_csv, name="insights_csv"),
+]
