@@ -54,7 +54,9 @@ def test_moderator_handles_a_flag_from_the_review_queue(page, live_server):
     assert spam.state == PostState.HIDDEN and spam.hidden_reason == "Advertising is not allowed here."
 
     page.goto(topic.get_absolute_url())
-    page.locator(f"#post-{answer.number}").get_by_role("button", name=f"Highlight post {answer.number}").click()
+    page.locator(f"#post-{answer.number}").get_by_role(
+        "button", name=f"Highlight post {answer.number}"
+    ).click()
     page.wait_for_load_state()
     assert "Key contributions" in page.locator(".highlights").inner_text()
     audit(page)
@@ -75,7 +77,12 @@ def test_staff_pages_pass_the_audit(page, live_server):
     moderator = make_user("moderator")
     services.close_topic(topic, by=moderator)
     sign_in(page, live_server, make_user("staff"))
-    for url in ("/review/log", "/insights/", f"/review/people/{topic.author.username}", f"/t/{topic.pk}/surgery"):
+    for url in (
+        "/review/log",
+        "/insights/",
+        f"/review/people/{topic.author.username}",
+        f"/t/{topic.pk}/surgery",
+    ):
         page.goto(url)
         audit(page)
     page.goto(f"/posts/{topic.posts.get(number=1).pk}/flag")

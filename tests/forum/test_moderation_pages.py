@@ -95,7 +95,7 @@ def test_silenced_person_sees_the_reason_where_they_would_post(client):
     topic = TopicFactory()
     client.force_login(person)
     page = client.get(topic.get_absolute_url()).content.decode()
-    assert "silenced your account" in page
+    assert "silenced your account" in page and "The reason given: Cooling off" in page
 
 
 def test_suspended_person_cannot_sign_in_and_sees_why(client):
