@@ -9,8 +9,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("live/", include("core.live_urls")),
     path("", include("accounts.urls")),
     path("", include("forum.urls")),
+    path("", include("events.urls")),
 ]
 
 if settings.DEBUG:

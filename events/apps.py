@@ -5,3 +5,20 @@ from django.utils.translation import gettext_lazy as _
 class EventsConfig(AppConfig):
     name = "events"
     verbose_name = _("Events")
+
+    def ready(self):
+        from core import live
+
+        live.register_channel("/event", _may_follow_event)
+
+
+def _may_follow_event(user, channel: str) -> bool:
+    """``/event/<id>``: whoever may see the event page may follow its live state."""
+    from .models import Event
+    from .permissions import can_view
+
+    _prefix, _name, event_id = channel.partition("/event/")
+    if not event_id.isdigit():
+        return False
+    event = Event.objects.filter(pk=int(event_id)).first()
+    return event is not None and can_view(user, event)

@@ -71,3 +71,66 @@ def audit(page) -> None:
             targets = [", ".join(node["target"]) for node in violation["nodes"][:5]]
             lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} -> {targets}")
         pytest.fail(f"axe-core found {len(violations)} violation(s) on {page.url}:\n" + "\n".join(lines))
+
+
+class AsgiServer:
+    """The project's ASGI application served by uvicorn in a background thread (it can stream)."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.url = f"http://{host}:{port}"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def asgi_server(transactional_db, settings):
+    """uvicorn serving config.asgi's application on a free port, for tests that need streaming.
+
+    pytest-django's live_server is WSGI and buffers a streamed response; this is the real thing.
+    """
+    import threading
+
+    import uvicorn
+
+    settings.INPROCESS_BEAT = False  # The test drives periodic work itself.
+    from config.asgi import application
+
+    port = _free_port()
+    config = uvicorn.Config(
+        application,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        loop="asyncio",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started or not thread.is_alive():
+            break
+        threading.Event().wait(0.01)
+    if not server.started:
+        pytest.fail("uvicorn did not start")
+    yield AsgiServer("127.0.0.1", port)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def asgi_page(browser, asgi_server):
+    """A browser page on the ASGI server (live updates stream there, unlike on live_server)."""
+    context = browser.new_context(base_url=asgi_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

@@ -102,3 +102,25 @@ def client_as(client, db):
 def _fast_password_hashing(settings):
     """Hashing a password the production way takes ~0.3 s; tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def live_backend(request, settings):
+    """Run a live-update test against the in-process broker and against Redis Streams."""
+    if request.param == "redis":
+        settings.REDIS_URL = request.getfixturevalue("redis_url")
+    else:
+        settings.REDIS_URL = ""
+    return request.param
+
+
+@pytest.fixture
+def live_test_channel():
+    """A fresh channel under /test that anyone may read (registered for the test only)."""
+    import uuid
+
+    from core import live
+
+    live.register_channel("/test", lambda user, channel: True)
+    yield f"/test/{uuid.uuid4().hex[:12]}"
+    live.unregister_channel("/test")

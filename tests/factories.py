@@ -103,3 +103,37 @@ class TopicFactory(factory.django.DjangoModelFactory):
             model_class.objects.filter(pk=topic.pk).update(**fields)
             topic.refresh_from_db()
         return topic
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    """A published webinar a week from now, 90 minutes long, in Madrid's time zone."""
+
+    class Meta:
+        model = "events.Event"
+
+    title = factory.Sequence(lambda n: f"Webinar on digital cities {n}")
+    slug = factory.Sequence(lambda n: f"webinar-{n}")
+    summary = "City officials share how their administrations adapt to digitalisation."
+    kind = "webinar"
+    status = "published"
+    time_zone = "Europe/Madrid"
+    # Whole minutes, as people enter them (calendar files carry no fractions of a second).
+    starts_at = factory.LazyFunction(
+        lambda: (timezone.now() + timezone.timedelta(days=7)).replace(second=0, microsecond=0)
+    )
+    ends_at = factory.LazyAttribute(lambda event: event.starts_at + timezone.timedelta(minutes=90))
+    join_url = "https://meet.jit.si/metropolis-webinar"
+    stream_url = "https://www.youtube-nocookie.com/embed/abc123"
+    allow_members = False
+
+
+class RegistrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "events.Registration"
+
+    event = factory.SubFactory(EventFactory)
+    user = factory.SubFactory(OfficialFactory)
+    status = "registered"

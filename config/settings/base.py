@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
+                "events.context_processors.live_now",
             ],
         },
     },
@@ -108,6 +109,15 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# Live updates (core.live): one Redis stream per channel, capped; see docs/live.md.
+LIVE_STREAM_MAXLEN = env.int("LIVE_STREAM_MAXLEN", default=1000)
+LIVE_STREAM_TTL = env.int("LIVE_STREAM_TTL", default=7 * 24 * 3600)
+LIVE_KEY_PREFIX = env("LIVE_KEY_PREFIX", default="live:")
+LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", default=15)
+LIVE_MAX_CONNECTION_SECONDS = env.float("LIVE_MAX_CONNECTION_SECONDS", default=1800)
+LIVE_RETRY_MS = env.int("LIVE_RETRY_MS", default=3000)
+LIVE_POLL_INTERVAL_MS = env.int("LIVE_POLL_INTERVAL_MS", default=10000)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -122,6 +132,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.expire_verifications",
         "schedule": 60 * 60,
     },
+    # Events go live at their start and end at their end with no click; a stamp makes reruns no-ops.
+    "events-schedule": {"task": "events.run_schedule", "schedule": 15.0},
+    "events-reminders": {"task": "events.send_due_reminders", "schedule": 60.0},
 }
 
 # Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True), else EMAIL_BACKEND.

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts import seed as accounts_seed
+from events import seed as events_seed
 from forum import seed as forum_seed
 
 DEMO_PASSWORD_HINT = "Demo log-ins (change them before any real use):"
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         logins = seed_accounts()
         opens_at = timezone.now() + timedelta(minutes=starts_in) if starts_in is not None else None
         topics = forum_seed.seed_forum(opens_at=opens_at, reschedule=starts_in is not None)
+        events = events_seed.seed_events(topics, starts_at=opens_at)
         self.stdout.write(DEMO_PASSWORD_HINT)
         for email, password, role in logins:
             self.stdout.write(f"  {role:<10} {email} / {password}")
@@ -52,3 +54,6 @@ class Command(BaseCommand):
             when = topic.opens_at if topic.is_scheduled_now() else None
             state = f"opens {when:%Y-%m-%d %H:%M} UTC" if when else "open"
             self.stdout.write(f"Question ({state}): {topic.get_absolute_url()}")
+        for event in events:
+            start = event.starts_at.astimezone(event.zone)
+            self.stdout.write(f"Event ({start:%Y-%m-%d %H:%M} {event.time_zone}): {event.get_absolute_url()}")

@@ -1,0 +1,191 @@
+"""What an event does to the rest of the site: its linked topics and categories in the forum,
+notifications in the site, and live pages. Called from events/services.py inside its
+transactions; every forum write goes through forum/services.py (and forum/launch.py).
+"""
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.live import publish_on_commit
+from forum import launch as forum_launch
+from forum import permissions as forum_permissions
+from forum import services as forum_services
+from forum.models import PinScope, Post, PostState, StartAccess, Topic, TopicStatus
+
+from . import presence
+from .models import Event, EventStatus, RegistrationStatus
+
+LIVE_POSTS_SHOWN = 30
+
+
+def invited_officials(event: Event) -> list:
+    """Speakers with an account, and invitees: they may post in the linked topics before the start."""
+    from accounts.models import User
+
+    return list(User.objects.filter(Q(speaking_at__event=event) | Q(event_invitations=event)).distinct())
+
+
+def sync_topics(event: Event, *, moved: bool) -> None:
+    """Before the event goes live: linked topics still waiting open at its start, its officials
+    are invited to post in them, and a launch holds its categories read-only until then."""
+    if event.went_live_at is not None or event.status in (EventStatus.ENDED, EventStatus.CANCELLED):
+        return
+    officials = invited_officials(event)
+    for topic in event.linked_topics.all():
+        if topic.status == TopicStatus.SCHEDULED and topic.opens_at != event.starts_at:
+            forum_services.schedule_topic(topic, event.starts_at)
+        if officials:
+            forum_services.invite_posters(topic, officials)
+    if event.is_launch and event.starts_at > timezone.now():
+        held = dict(Event.objects.values_list("held_start_access", flat=True).get(pk=event.pk))
+        for category in event.launch_categories.all():
+            before = forum_launch.hold_category(category, event.starts_at, invited=officials)
+            # A second hold (the event moved) must not record the held state as the original one.
+            held.setdefault(str(category.pk), before)
+        Event.objects.filter(pk=event.pk).update(held_start_access=held)
+
+
+def release_categories(event: Event, categories) -> None:
+    """Categories no longer opening with the launch go back to how they were, open now."""
+    held = dict(Event.objects.values_list("held_start_access", flat=True).get(pk=event.pk))
+    for category in categories:
+        before = held.pop(str(category.pk), None)
+        if before is not None:
+            forum_launch.open_category(category, start_access=before)
+    Event.objects.filter(pk=event.pk).update(held_start_access=held)
+    event.held_start_access = held
+
+
+def open_topics(event: Event, actor) -> None:
+    """The event went live: open its linked topics (and a launch's categories), pin them everywhere."""
+    for category in event.launch_categories.all() if event.is_launch else ():
+        forum_launch.open_category(
+            category, start_access=event.held_start_access.get(str(category.pk), StartAccess.VERIFIED)
+        )
+    for topic in event.linked_topics.exclude(status=TopicStatus.ARCHIVED):
+        if topic.status == TopicStatus.SCHEDULED:
+            forum_services.open_topic(topic)
+        forum_services.pin_topic(topic, PinScope.GLOBAL)
+    _publish(event, "live", {"status": EventStatus.LIVE})
+
+
+def release_topics(event: Event, actor) -> list[dict]:
+    """The event ended: global pins return to category pins; topics stay open.
+    Returns the topics (title, url) for the follow-up email."""
+    topics = []
+    for topic in event.linked_topics.all():
+        if topic.pin_scope == PinScope.GLOBAL:
+            forum_services.pin_topic(topic, PinScope.CATEGORY)
+        topics.append({"title": topic.title, "url": topic.get_absolute_url()})
+    _publish(event, "ended", {"status": EventStatus.ENDED})
+    return topics
+
+
+def _publish(event: Event, name: str, data: dict) -> None:
+    publish_on_commit(event_channel(event), name, {"event": event.pk, **data})
+
+
+def event_channel(event: Event) -> str:
+    return f"/event/{event.pk}"
+
+
+def notify_live(event: Event, user_ids: list[int]) -> None:
+    """Tell registered people in the site that the event is live."""
+    _notify(event, user_ids, "event_live")
+
+
+def notify_reminded(event: Event, user_ids: list[int]) -> None:
+    """Tell reminded people in the site too."""
+    _notify(event, user_ids, "event_reminder")
+
+
+def _notify(event: Event, user_ids: list[int], kind: str) -> None:
+    try:
+        from notifications import services as notifications
+    except ImportError:  # The notifications app is not installed yet.
+        return
+    from accounts.models import User
+
+    for user in User.objects.filter(pk__in=user_ids):
+        notifications.notify(user, kind, **_notification_fields(event))
+
+
+def _notification_fields(event: Event) -> dict:
+    return {"url": event.get_absolute_url(), "title": event.title}
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def topics_for_page(request, event: Event) -> list[Topic]:
+    """The linked topics this viewer may read, for the event page (one query)."""
+    return list(
+        forum_permissions.visible_topics(request.user)
+        .filter(events=event)
+        .select_related("category")
+        .order_by("pk")
+    )
+
+
+def live_context(request, event: Event, topics: list[Topic] | None = None) -> dict:
+    """Beside the stream: the newest replies across the linked topics, the topics the viewer may
+    reply to (with the reason when none), and the counters."""
+    topics = topics if topics is not None else topics_for_page(request, event)
+    topic_ids = [topic.pk for topic in topics]
+    posts = list(
+        Post.objects.filter(topic_id__in=topic_ids, state=PostState.VISIBLE, number__gt=1)
+        .select_related("author__organisation", "topic")
+        .order_by("-created_at", "-pk")[:LIVE_POSTS_SHOWN]
+    )
+    since = event.went_live_at or event.starts_at
+    replies_since_start = Post.objects.filter(
+        topic_id__in=topic_ids, state=PostState.VISIBLE, number__gt=1, created_at__gte=since
+    ).count()
+    can_reply_to = [topic for topic in topics if forum_permissions.can_reply(request.user, topic)]
+    block_reason = None
+    if topics and not can_reply_to:
+        block_reason = forum_permissions.posting_block_reason(request.user) or _(
+            "The questions are not open for replies yet."
+        )
+    return {
+        "posts": posts,
+        "topics": topics,
+        "reply_topics": can_reply_to,
+        "reply_block_reason": block_reason,
+        "replies_since_start": replies_since_start,
+        "present": presence.people_here(event.pk),
+        "channels": [f"/topic/{pk}" for pk in topic_ids] + [event_channel(event)],
+    }
+
+
+def checklist(event: Event, counts: dict) -> list[tuple[str, bool, str]]:
+    """The control room's checklist: (label, done, detail)."""
+    registered = counts.get(RegistrationStatus.REGISTERED, 0)
+    topics = list(event.linked_topics.all())
+    opening = [t for t in topics if t.status in (TopicStatus.SCHEDULED, TopicStatus.OPEN)]
+    items = [
+        (_("Published"), event.status != EventStatus.DRAFT, event.get_status_display()),
+        (
+            _("Question topics linked"),
+            bool(topics),
+            ", ".join(t.title for t in topics) if topics else _("No topics linked yet."),
+        ),
+        (
+            _("Topics ready to open"),
+            bool(topics) and len(opening) == len(topics),
+            _("%(ready)d of %(total)d") % {"ready": len(opening), "total": len(topics)},
+        ),
+        (
+            _("Stream link on the allowlist"),
+            bool(event.stream_url) or not event.is_online,
+            event.stream_url or _("No stream link yet."),
+        ),
+        (
+            _("Join link for registered people"),
+            bool(event.join_url) or not event.is_online,
+            event.join_url or _("No join link yet."),
+        ),
+        (_("Registrations"), registered > 0, str(registered)),
+    ]
+    return items

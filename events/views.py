@@ -1,0 +1,411 @@
+import csv
+import uuid
+import zoneinfo
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import permissions as accounts_permissions
+from forum import services as forum_services
+
+from . import calendar as ical
+from . import linked, permissions, presence, services
+from .forms import EventForm, MessageForm, RegisterForm
+from .models import Event, EventStatus, Registration, RegistrationStatus, Session, Speaker
+
+PAST_EVENTS_SHOWN = 20
+
+
+def _viewer_zone(request) -> zoneinfo.ZoneInfo:
+    name = getattr(request.user, "time_zone", "") or "UTC"
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _require_staff(request):
+    """Staff with MFA enrolled, as for every moderation page; others are told why."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    permissions.check_control(request.user)
+    if not accounts_permissions.is_staff(request.user) or not _has_mfa(request.user):
+        raise PermissionDenied(_("Set up two-factor authentication before managing events."))
+    return None
+
+
+def _has_mfa(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def _get_event(request, slug: str) -> Event:
+    event = get_object_or_404(Event, slug=slug)
+    if not permissions.can_view(request.user, event):
+        raise Http404(_("No such event."))
+    return event
+
+
+def event_list(request):
+    now = timezone.now()
+    events = permissions.visible_events(request.user).annotate(
+        seats_taken=Count("registrations", filter=Q(registrations__status=RegistrationStatus.REGISTERED))
+    )
+    upcoming = list(
+        events.filter(ends_at__gt=now)
+        .exclude(status__in=[EventStatus.ENDED, EventStatus.CANCELLED])
+        .order_by("starts_at")
+    )
+    past = list(
+        events.filter(
+            Q(ends_at__lte=now) | Q(status__in=[EventStatus.ENDED, EventStatus.CANCELLED])
+        ).order_by("-starts_at")[:PAST_EVENTS_SHOWN]
+    )
+    mine = {}
+    if request.user.is_authenticated:
+        mine = dict(
+            Registration.objects.filter(user=request.user, event__in=[e.pk for e in upcoming])
+            .exclude(status=RegistrationStatus.CANCELLED)
+            .values_list("event_id", "status")
+        )
+    for event in upcoming:
+        event.my_status = mine.get(event.pk)
+    context = {
+        "upcoming": upcoming,
+        "past": past,
+        "viewer_zone": _viewer_zone(request),
+        "can_create": permissions.can_control(request.user),
+        "feed_url": (
+            request.build_absolute_uri(reverse("events:personal_feed", args=[ical.feed_token(request.user)]))
+            if request.user.is_authenticated
+            else None
+        ),
+    }
+    return render(request, "events/list.html", context)
+
+
+def _detail_context(request, event: Event, register_form=None, composer: dict | None = None) -> dict:
+    now = timezone.now()
+    user = request.user
+    speakers = list(event.speakers.select_related("user__organisation"))
+    sessions = list(
+        event.sessions.prefetch_related(
+            Prefetch("speakers", queryset=Speaker.objects.select_related("user__organisation"))
+        )
+    )
+    counts = dict(event.registrations.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    registration = (
+        Registration.objects.filter(event=event, user=user).first() if user.is_authenticated else None
+    )
+    if registration and not registration.is_active:
+        registration = None
+    block_reason = None if registration else permissions.registration_block_reason(user, event, now)
+    is_organiser = permissions.is_organiser(user, event)
+    seats_taken = counts.get(RegistrationStatus.REGISTERED, 0)
+    live_preview = event.is_live or (request.GET.get("preview") == "live" and permissions.can_control(user))
+    linked_topics = linked.topics_for_page(request, event)
+    return {
+        "event": event,
+        "speakers": speakers,
+        "sessions": sessions,
+        "days": _agenda_days(event, sessions),
+        "registration": registration,
+        "block_reason": block_reason,
+        "register_form": register_form or RegisterForm(),
+        "seats_taken": seats_taken,
+        "waitlisted": counts.get(RegistrationStatus.WAITLISTED, 0),
+        "seats_left": None if event.capacity is None else max(event.capacity - seats_taken, 0),
+        "show_join_link": permissions.can_see_join_link(user, event, registration, now)
+        or (is_organiser and permissions.can_see_join_link(user, event, None, now)),
+        "join_link_from": event.join_link_visible_from(),
+        "is_organiser": is_organiser,
+        "can_control": permissions.can_control(user),
+        "viewer_zone": _viewer_zone(request),
+        "live_preview": live_preview,
+        "live": linked.live_context(request, event, linked_topics) if live_preview else None,
+        "linked_topics": linked_topics,
+        "composer": composer or {},
+        "idempotency_key": uuid.uuid4(),
+    }
+
+
+def _agenda_days(event: Event, sessions: list[Session]) -> list[tuple]:
+    days: dict = {}
+    for session in sessions:
+        days.setdefault(session.starts_at.astimezone(event.zone).date(), []).append(session)
+    return sorted(days.items())
+
+
+def event_detail(request, slug: str):
+    event = _get_event(request, slug)
+    return render(request, "events/detail.html", _detail_context(request, event))
+
+
+@require_POST
+def register(request, slug: str):
+    event = _get_event(request, slug)
+    if not request.user.is_authenticated:
+        return redirect_to_login(event.get_absolute_url())
+    form = RegisterForm(request.POST)
+    form.is_valid()
+    try:
+        registration = services.register(
+            request.user, event, show_publicly=form.cleaned_data.get("show_publicly", False)
+        )
+    except services.RegistrationRefused as refusal:
+        messages.error(request, str(refusal))
+        response = render(request, "events/detail.html", _detail_context(request, event, form), status=403)
+        return response
+    if registration.status == RegistrationStatus.REGISTERED:
+        messages.success(request, _("You are registered. We have emailed you a calendar file."))
+    else:
+        messages.info(
+            request,
+            _("The event is full, so you are on the waiting list. A freed seat goes to you automatically."),
+        )
+    return redirect(event)
+
+
+@require_POST
+def cancel(request, slug: str):
+    event = _get_event(request, slug)
+    if not request.user.is_authenticated:
+        return redirect_to_login(event.get_absolute_url())
+    registration = Registration.objects.filter(event=event, user=request.user).first()
+    if registration is None or not registration.is_active:
+        messages.info(request, _("You were not registered for this event."))
+        return redirect(event)
+    services.cancel_registration(registration, request.user)
+    messages.success(request, _("Your registration is cancelled."))
+    return redirect(event)
+
+
+@require_POST
+def live_reply(request, slug: str):
+    """Reply to one of the event's questions from the live page; the text is kept on any refusal."""
+    event = _get_event(request, slug)
+    if not request.user.is_authenticated:
+        return redirect_to_login(event.get_absolute_url())
+    raw = request.POST.get("raw", "")
+    topic = next(
+        (t for t in linked.topics_for_page(request, event) if str(t.pk) == request.POST.get("topic")), None
+    )
+    composer = {"raw": raw, "topic": request.POST.get("topic", ""), "errors": []}
+    if topic is None:
+        composer["errors"].append(_("Choose the question you are answering."))
+    else:
+        try:
+            forum_services.create_reply(
+                request.user, topic, raw, idempotency_key=request.POST.get("idempotency_key") or None
+            )
+        except PermissionDenied as refusal:
+            composer["errors"].append(str(refusal) or _("You cannot reply to this question now."))
+        except ValidationError as error:
+            composer["errors"].extend(error.messages)
+    if composer["errors"]:
+        context = _detail_context(request, event, composer=composer)
+        if request.htmx:
+            return render(request, "events/_live_discussion.html", context, status=400)
+        return render(request, "events/detail.html", context, status=400)
+    if request.htmx:
+        return render(request, "events/_live_discussion.html", _detail_context(request, event))
+    messages.success(request, _("Your reply is posted."))
+    return redirect(event.get_absolute_url() + "#live-discussion")
+
+
+def live_posts(request, slug: str):
+    """The newest replies and the counters, refetched by the live page when a reply arrives."""
+    event = _get_event(request, slug)
+    context = {"event": event, "live": linked.live_context(request, event)}
+    return render(request, "events/_live_posts.html", context)
+
+
+@require_POST
+def here(request, slug: str):
+    """An open live page says it is still open (once a minute); answers with the counters."""
+    event = _get_event(request, slug)
+    if event.is_live:
+        presence.mark_here(event.pk)
+    return JsonResponse({"present": presence.people_here(event.pk)})
+
+
+def _ics_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def event_ics(request, slug: str):
+    event = _get_event(request, slug)
+    return _ics_response(
+        ical.build_calendar([event], ical.site_base_url(request), event.localized_title), f"{event.slug}.ics"
+    )
+
+
+def calendar_feed(request):
+    """The public feed: every published event from a year ago onwards."""
+    since = timezone.now() - timezone.timedelta(days=365)
+    events = Event.objects.filter(
+        status__in=[EventStatus.PUBLISHED, EventStatus.LIVE, EventStatus.ENDED, EventStatus.CANCELLED],
+        ends_at__gte=since,
+    ).order_by("starts_at")
+    return _ics_response(
+        ical.build_calendar(events, ical.site_base_url(request), _("Metropolis events")), "events.ics"
+    )
+
+
+def personal_feed(request, token: str):
+    """A person's registrations, at a URL only they know (calendar programs cannot sign in)."""
+    user_id = ical.user_id_from_feed_token(token)
+    if user_id is None:
+        raise Http404(_("No such calendar."))
+    events = (
+        Event.objects.filter(registrations__user_id=user_id)
+        .exclude(registrations__status=RegistrationStatus.CANCELLED)
+        .exclude(status=EventStatus.DRAFT)
+        .distinct()
+        .order_by("starts_at")
+    )
+    return _ics_response(
+        ical.build_calendar(events, ical.site_base_url(request), _("My Metropolis events")), "my-events.ics"
+    )
+
+
+def attendees(request, slug: str):
+    """Everyone sees who chose to appear; organisers see everyone and can export the list."""
+    event = _get_event(request, slug)
+    is_organiser = permissions.can_manage(request.user, event)
+    registrations = event.registrations.select_related("user__organisation").exclude(
+        status=RegistrationStatus.CANCELLED
+    )
+    if not is_organiser:
+        registrations = registrations.filter(status=RegistrationStatus.REGISTERED, show_publicly=True)
+    return render(
+        request,
+        "events/attendees.html",
+        {"event": event, "registrations": registrations, "is_organiser": is_organiser},
+    )
+
+
+def attendees_csv(request, slug: str):
+    event = _get_event(request, slug)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    permissions.check_manage(request.user, event)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}-attendees.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Name"),
+            _("Email"),
+            _("Position"),
+            _("Organisation"),
+            _("Status"),
+            _("Public"),
+            _("Registered at"),
+        ]
+    )
+    for registration in event.registrations.select_related("user__organisation").exclude(
+        status=RegistrationStatus.CANCELLED
+    ):
+        person = registration.user
+        writer.writerow(
+            [
+                _csv_safe(person.name),
+                person.email,
+                _csv_safe(person.position),
+                _csv_safe(person.organisation.name if person.organisation else ""),
+                registration.get_status_display(),
+                _("yes") if registration.show_publicly else _("no"),
+                registration.created_at.isoformat(),
+            ]
+        )
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    # Spreadsheets run cells starting with these as formulas.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def control_room(request, slug: str):
+    denied = _require_staff(request)
+    if denied:
+        return denied
+    event = get_object_or_404(Event, slug=slug)
+    counts = dict(event.registrations.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    context = {
+        "event": event,
+        "checklist": linked.checklist(event, counts),
+        "registered": counts.get(RegistrationStatus.REGISTERED, 0),
+        "waitlisted": counts.get(RegistrationStatus.WAITLISTED, 0),
+        "message_form": MessageForm(),
+        "viewer_zone": _viewer_zone(request),
+    }
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "go_live":
+            if services.go_live(event, request.user):
+                messages.success(request, _("The event is live."))
+            else:
+                messages.info(request, _("The event was already live or has ended."))
+            return redirect("events:control", slug=event.slug)
+        if action == "end":
+            if services.end_event(event, request.user):
+                messages.success(request, _("The event has ended. Attendees get a follow-up email."))
+            else:
+                messages.info(request, _("Only a live event can be ended."))
+            return redirect("events:control", slug=event.slug)
+        if action == "message":
+            form = MessageForm(request.POST)
+            if form.is_valid():
+                try:
+                    sent = services.message_registered(event, request.user, **form.cleaned_data)
+                except ValidationError as error:
+                    for field, errors in error.message_dict.items():
+                        for message in errors:
+                            form.add_error(field, message)
+                else:
+                    messages.success(
+                        request, _("Message sent to %(count)d registered people.") % {"count": sent}
+                    )
+                    return redirect("events:control", slug=event.slug)
+            context["message_form"] = form
+            return render(request, "events/control.html", context, status=400)
+    return render(request, "events/control.html", context)
+
+
+def event_form(request, slug: str | None = None):
+    denied = _require_staff(request)
+    if denied:
+        return denied
+    event = get_object_or_404(Event, slug=slug) if slug else None
+    form = EventForm(request.POST or None, instance=event)
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        try:
+            if event is None:
+                event = services.create_event(request.user, organisers=[request.user], **changes)
+            else:
+                if not changes.get("slug"):
+                    changes.pop("slug", None)
+                event = services.update_event(event, request.user, **changes)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("The event is saved."))
+            return redirect(event)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "events/form.html", {"form": form, "event": event}, status=status)

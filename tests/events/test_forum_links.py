@@ -1,0 +1,211 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+
+from events import services, tasks
+from events.models import EventStatus
+from forum import permissions as forum_permissions
+from forum import services as forum_services
+from forum.models import PinScope, StartAccess, Topic, TopicStatus
+from tests.conftest import make_user
+from tests.factories import (
+    CategoryFactory,
+    EventFactory,
+    OfficialFactory,
+    RegistrationFactory,
+    TopicFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2027, 5, 17, 13, 0, tzinfo=UTC)
+BEFORE = START - timedelta(days=2)
+
+
+@pytest.fixture
+def launch():
+    """The launch webinar with its three questions in a category that opens with it."""
+    with time_machine.travel(BEFORE, tick=False):
+        staff = make_user("staff")
+        category = CategoryFactory(slug="digitalisation", name="Digitalisation")
+        questions = [TopicFactory(category=category, author=staff) for _ in range(3)]
+        event = EventFactory(starts_at=START, ends_at=START + timedelta(minutes=90), is_launch=True)
+        speaker = OfficialFactory(position="Head of ICT Division")
+        invitee = OfficialFactory()
+        services.add_speaker(event, staff, user=speaker)
+        services.link_forum(event, staff, topics=questions, launch_categories=[category], invitees=[invitee])
+    return {
+        "event": event,
+        "staff": staff,
+        "category": category,
+        "questions": questions,
+        "speaker": speaker,
+        "invitee": invitee,
+    }
+
+
+def _reload(topics):
+    return [Topic.objects.get(pk=topic.pk) for topic in topics]
+
+
+def test_before_the_launch_members_are_refused_while_invited_officials_post(launch):
+    question = Topic.objects.get(pk=launch["questions"][0].pk)
+    with time_machine.travel(START - timedelta(hours=1), tick=False):
+        assert question.status == TopicStatus.SCHEDULED and question.opens_at == START
+        with pytest.raises(PermissionDenied, match="opens for replies"):
+            forum_services.create_reply(OfficialFactory(), question, "An answer from a city official.")
+        speaker_post = forum_services.create_reply(launch["speaker"], question, "Harare has started with...")
+        invitee_post = forum_services.create_reply(launch["invitee"], question, "In Montevideo we learnt...")
+        assert speaker_post.number == 2 and invitee_post.number == 3
+        # The category is read-only: nobody but moderators starts a topic in it.
+        category = launch["category"]
+        category.refresh_from_db()
+        assert category.start_access == StartAccess.MODERATORS
+        assert not forum_permissions.can_start_topic(OfficialFactory(), category)
+
+
+def test_at_the_start_the_periodic_task_opens_and_pins_the_topics_exactly_once(
+    launch, django_capture_on_commit_callbacks, mailoutbox
+):
+    event = launch["event"]
+    with time_machine.travel(BEFORE, tick=False):
+        RegistrationFactory.create_batch(2, event=event)
+    with time_machine.travel(START, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert tasks.run_schedule()["started"] == 1
+        assert tasks.run_schedule()["started"] == 0
+    questions = _reload(launch["questions"])
+    assert {(q.status, q.pin_scope) for q in questions} == {(TopicStatus.OPEN, PinScope.GLOBAL)}
+    assert len([m for m in mailoutbox if m.subject.startswith("Live now")]) == 2
+    category = launch["category"]
+    category.refresh_from_db()
+    assert category.start_access == StartAccess.VERIFIED
+    with time_machine.travel(START + timedelta(minutes=1), tick=False):
+        post = forum_services.create_reply(OfficialFactory(), questions[0], "Now everyone can answer.")
+    assert post.pk
+
+
+def test_moving_the_launch_moves_the_opening(launch):
+    new_start = START + timedelta(days=1)
+    with time_machine.travel(BEFORE, tick=False):
+        services.update_event(
+            launch["event"], launch["staff"], starts_at=new_start, ends_at=new_start + timedelta(hours=1)
+        )
+    assert {q.opens_at for q in _reload(launch["questions"])} == {new_start}
+
+
+def test_ending_returns_global_pins_to_category_pins_and_topics_stay_open(
+    launch, django_capture_on_commit_callbacks, mailoutbox
+):
+    event = launch["event"]
+    with time_machine.travel(BEFORE, tick=False):
+        RegistrationFactory(event=event)
+    with time_machine.travel(START, tick=False), django_capture_on_commit_callbacks(execute=True):
+        services.go_live(event, launch["staff"])
+    mailoutbox.clear()
+    with time_machine.travel(event.ends_at, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert services.end_event(event, launch["staff"])
+    questions = _reload(launch["questions"])
+    assert {(q.status, q.pin_scope) for q in questions} == {(TopicStatus.OPEN, PinScope.CATEGORY)}
+    (follow_up,) = mailoutbox
+    assert questions[0].get_absolute_url() in follow_up.body
+
+
+def test_the_live_page_shows_replies_newest_first_and_takes_a_reply(launch, client):
+    event = launch["event"]
+    official = OfficialFactory()
+    with time_machine.travel(START, tick=False):
+        services.go_live(event, launch["staff"])
+    questions = _reload(launch["questions"])
+    with time_machine.travel(START + timedelta(minutes=1), tick=False):
+        forum_services.create_reply(OfficialFactory(), questions[0], "First answer from Quito.")
+    with time_machine.travel(START + timedelta(minutes=2), tick=False):
+        forum_services.create_reply(OfficialFactory(), questions[1], "Second answer from Seoul.")
+    client.force_login(official)
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert page.index("Second answer from Seoul.") < page.index("First answer from Quito.")
+    assert '<span data-counter="replies">2</span> replies since the start' in page
+
+    response = client.post(
+        reverse("events:live_reply", args=[event.slug]),
+        {"topic": questions[2].pk, "raw": "Lisbon's answer, posted in place."},
+        follow=True,
+    )
+    assert "answer, posted in place." in response.content.decode()
+    assert questions[2].posts.filter(author=official).exists()
+
+
+def test_a_refused_live_reply_keeps_the_text(launch, client_as):
+    event = launch["event"]
+    client = client_as("member")
+    with time_machine.travel(START, tick=False):
+        services.go_live(event, launch["staff"])
+    response = client.post(
+        reverse("events:live_reply", args=[event.slug]),
+        {"topic": launch["questions"][0].pk, "raw": "A member's thoughtful answer."},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Only verified officials can post" in page
+    assert "A member&#x27;s thoughtful answer." in page
+
+
+def test_the_control_room_checklist_counts_the_topics(launch, client):
+    client.force_login(launch["staff"])
+    page = client.get(reverse("events:control", args=[launch["event"].slug])).content.decode()
+    assert "Question topics linked" in page and "3 of 3" in page
+
+
+def test_an_event_without_linked_topics_still_goes_live(django_capture_on_commit_callbacks):
+    event = EventFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.go_live(event, make_user("staff"))
+    event.refresh_from_db()
+    assert event.status == EventStatus.LIVE
+
+
+@pytest.mark.parametrize("replies", [2, 12])
+def test_the_live_page_has_a_fixed_query_budget(launch, client, django_assert_num_queries, replies):
+    event = launch["event"]
+    with time_machine.travel(START, tick=False):
+        services.go_live(event, launch["staff"])
+    questions = _reload(launch["questions"])
+    with time_machine.travel(START + timedelta(minutes=1), tick=False):
+        for i in range(replies):
+            forum_services.create_reply(
+                OfficialFactory(), questions[i % 3], f"Answer number {i} from a city."
+            )
+    client.force_login(OfficialFactory())
+    with django_assert_num_queries(10):
+        assert client.get(event.get_absolute_url()).status_code == 200
+
+
+def test_a_moderators_only_category_stays_so_after_the_launch(launch, django_capture_on_commit_callbacks):
+    from forum.models import Category
+
+    with time_machine.travel(BEFORE, tick=False):
+        moderated = CategoryFactory(slug="announcements", start_access=StartAccess.MODERATORS)
+        TopicFactory(category=moderated, author=launch["staff"])
+        services.link_forum(
+            launch["event"], launch["staff"], launch_categories=[launch["category"], moderated]
+        )
+        # Linking again (or moving the event) holds them again without forgetting the original rule.
+        services.link_forum(
+            launch["event"], launch["staff"], launch_categories=[launch["category"], moderated]
+        )
+    with time_machine.travel(START, tick=False):
+        services.go_live(launch["event"])
+    access = dict(Category.objects.values_list("slug", "start_access"))
+    assert access["announcements"] == StartAccess.MODERATORS
+    assert access["digitalisation"] == StartAccess.VERIFIED
+
+
+def test_a_category_unlinked_from_the_launch_opens_again(launch):
+    with time_machine.travel(BEFORE, tick=False):
+        services.link_forum(launch["event"], launch["staff"], launch_categories=[])
+        category = launch["category"]
+        category.refresh_from_db()
+        assert category.start_access == StartAccess.VERIFIED
+        assert {q.status for q in _reload(launch["questions"])} == {TopicStatus.OPEN}

@@ -1,0 +1,54 @@
+"""A small blocking Server-Sent Events client for tests (http.client; no extra dependency)."""
+
+import http.client
+import json
+
+
+class SSEClient:
+    def __init__(self, server, path: str, headers: dict | None = None, timeout: float = 15):
+        self.connection = http.client.HTTPConnection(server.host, server.port, timeout=timeout)
+        self.connection.request("GET", path, headers={"Accept": "text/event-stream", **(headers or {})})
+        self.response = self.connection.getresponse()
+        self.status = self.response.status
+        self.retry = None
+        self.comments = 0
+
+    def next_event(self) -> dict:
+        """The next event as {"id", "event", "data"}; raises TimeoutError after the socket timeout."""
+        fields: dict = {}
+        data_lines: list[str] = []
+        while True:
+            try:
+                raw = self.response.readline()
+            except TimeoutError as error:
+                raise TimeoutError("no event arrived") from error
+            if not raw:
+                raise ConnectionError("the server closed the stream")
+            line = raw.decode().rstrip("\r\n")
+            if line == "":
+                if data_lines or "event" in fields:
+                    data = "\n".join(data_lines)
+                    return {**fields, "data": json.loads(data) if data else None}
+                continue
+            if line.startswith(":"):
+                self.comments += 1
+                continue
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "data":
+                data_lines.append(value)
+            elif name == "retry":
+                self.retry = int(value)
+            else:
+                fields[name] = value
+
+    def close(self) -> None:
+        # The response holds its own reference to the socket: close both, or the server never notices.
+        self.response.close()
+        self.connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
