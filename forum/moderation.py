@@ -221,7 +221,9 @@ def resolve_review(moderator, item: ReviewItem, decision: str, reason: str = "")
         raise ValidationError({"form": _("Choose agree, disagree or ignore.")})
     with transaction.atomic():
         item = (
-            ReviewItem.objects.select_for_update().select_related("post__topic", "claimed_by").get(pk=item.pk)
+            ReviewItem.objects.select_for_update(of=("self",))
+            .select_related("post__topic", "claimed_by")
+            .get(pk=item.pk)
         )
         _check_can_act(moderator, item)
         post = item.post
