@@ -30,6 +30,20 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User, VerificationState  # noqa: E402
 from forum.models import Topic  # noqa: E402
+from forum.reading import POST_RELATED, post_page  # noqa: E402
+
+
+def page_query_plan(topic: Topic, page_number: int) -> str:
+    """The database's own account of the page query: plan and, on PostgreSQL, its execution time."""
+    page = post_page(topic, page_number)
+    queryset = (
+        topic.posts.filter(number__range=(page.first_number, page.last_number))
+        .select_related(*POST_RELATED)
+        .order_by("number")
+    )
+    if connection.vendor == "postgresql":
+        return queryset.explain(analyze=True)
+    return queryset.explain()
 
 
 def measure(client: Client, url: str, runs: int) -> tuple[float, float, int]:
@@ -83,6 +97,16 @@ def main() -> None:
         f"\n## Topic page: short vs {big.posts_count}-post topic ({stamp}, {vendor}, {args.runs} runs)\n\n"
         f"{table}\n"
     )
+    plans = []
+    for topic in (short, big):
+        last_page = post_page(topic, 10**9).number
+        for page_number in sorted({1, max(1, last_page // 2), last_page}):
+            plan = page_query_plan(topic, page_number)
+            lines = [line.strip(" ->") for line in plan.splitlines()]
+            scan = next((line for line in lines if "Index" in line or "SEARCH" in line), lines[0])
+            timing = " ".join(line for line in lines if "Execution Time" in line)
+            plans.append(f"- {topic.posts_count} posts, page {page_number}: `{scan}` {timing}")
+    report += "\nThe page query as the database runs it (EXPLAIN):\n\n" + "\n".join(plans) + "\n"
     print(report)
     with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as results:
         results.write(report)

@@ -146,6 +146,10 @@ class Topic(models.Model):
     )
     # Seeded questions carry their title in several languages: {"es": "...", "fr": "..."}.
     title_translations = models.JSONField(default=dict, blank=True)
+    # A banner above the topic, set by other apps in the forum's own terms (e.g. the events app:
+    # "Discussed live at the webinar on 17 May"): {"en": "...", "es": "..."} plus a link.
+    announcement = models.JSONField(default=dict, blank=True)
+    announcement_url = models.CharField(max_length=500, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     bumped_at = models.DateTimeField(default=timezone.now)
@@ -185,6 +189,10 @@ class Topic(models.Model):
     @property
     def localized_title(self) -> str:
         return self.title_translations.get(current_language()) or self.title
+
+    @property
+    def localized_announcement(self) -> str:
+        return self.announcement.get(current_language()) or self.announcement.get("en", "")
 
     def is_scheduled_now(self, now=None) -> bool:
         """Still waiting to open: scheduled and opens_at not reached (checked at request time)."""
@@ -246,6 +254,8 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["topic", "root_number", "depth"], name="post_tree"),
             models.Index(fields=["topic", "depth", "number"], name="post_tree_roots"),
+            # "Has this person posted here before?" (participants count) on long topics.
+            models.Index(fields=["topic", "author"], name="post_topic_author"),
             models.Index(fields=["author", "-created_at"], name="post_author_activity"),
         ]
 

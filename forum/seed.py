@@ -283,9 +283,8 @@ def seed_forum(*, opens_at: datetime | None = None, reschedule: bool = False) ->
                 QUESTION_BODY["en"],
                 tags=question["tags"],
                 opens_at=opens_at if opens_at and opens_at > now else None,
+                slug=question["slug"],
             )
-            Topic.objects.filter(pk=topic.pk).update(slug=question["slug"])
-            topic.refresh_from_db()
             services.translate_topic(
                 topic,
                 titles={lang: title for lang, title in question["title"].items() if lang != "en"},

@@ -152,6 +152,7 @@ def create_topic(
     language: str = "en",
     idempotency_key=None,
     opens_at: datetime | None = None,
+    slug: str | None = None,
 ) -> Topic:
     """Start a topic with its first post. Callers: anyone `can_start_topic` allows.
 
@@ -176,7 +177,7 @@ def create_topic(
             topic = Topic.objects.create(
                 category=category,
                 title=title,
-                slug=slugify(title)[:100] or "topic",
+                slug=slugify(slug or title)[:100] or "topic",
                 author=author,
                 status=status,
                 opens_at=opens_at,
@@ -359,13 +360,17 @@ def unhide_post(moderator, post: Post) -> Post:
 def toggle_like(user, post: Post) -> bool:
     """Like a post, or take the like back. Returns whether it is liked now. Not one's own post."""
     permissions.check_like(user, post)
-    with transaction.atomic():
-        deleted, _detail = Like.objects.filter(user=user, post=post).delete()
-        change = -1 if deleted else 1
-        if not deleted:
-            Like.objects.create(user=user, post=post)
-        Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + change)
-        Topic.objects.filter(pk=post.topic_id).update(likes_count=F("likes_count") + change)
+    try:
+        with transaction.atomic():
+            deleted, _detail = Like.objects.filter(user=user, post=post).delete()
+            change = -1 if deleted else 1
+            if not deleted:
+                Like.objects.create(user=user, post=post)
+            Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + change)
+            Topic.objects.filter(pk=post.topic_id).update(likes_count=F("likes_count") + change)
+    except IntegrityError:
+        # A double click raced this one and liked first; its counters stand, ours rolled back.
+        return True
     return not deleted
 
 
@@ -395,17 +400,19 @@ def save_draft(
     if not raw.strip() and not title.strip():
         discard_draft(user, key)
         return None
-    draft, _created = Draft.objects.update_or_create(
-        user=user,
-        key=key[:64],
-        defaults={
-            "raw": raw,
-            "title": title,
-            "reply_to_number": reply_to_number,
-            "category": category,
-            "updated_at": timezone.now(),
-        },
-    )
+    defaults = {
+        "raw": raw,
+        "title": title,
+        "reply_to_number": reply_to_number,
+        "category": category,
+        "updated_at": timezone.now(),
+    }
+    try:
+        draft, _created = Draft.objects.update_or_create(user=user, key=key[:64], defaults=defaults)
+    except IntegrityError:
+        # Two autosaves created the draft at once; the other one exists now, so update it.
+        Draft.objects.filter(user=user, key=key[:64]).update(**defaults)
+        draft = Draft.objects.get(user=user, key=key[:64])
     return draft
 
 
@@ -577,6 +584,19 @@ def translate_topic(topic: Topic, *, titles: dict[str, str], bodies: dict[str, s
     Post.objects.filter(topic=topic, number=1).update(
         cooked_translations={language: cook(raw) for language, raw in bodies.items()}
     )
+    topic.refresh_from_db()
+    return topic
+
+
+def set_topic_announcement(topic: Topic, texts: dict[str, str], *, url: str = "", by=None) -> Topic:
+    """Show a banner above the topic ({"en": ..., "es": ..., "fr": ...}, English as fallback) with an
+    optional link (a path on this site or an https address); empty texts remove it.
+    Moderators or the system (the events app announces the webinar a question belongs to)."""
+    _check_actor(by)
+    if url and not (url.startswith("/") and not url.startswith("//")) and not url.startswith("https://"):
+        raise ValidationError({"url": _("Use a link on this site or an https address.")})
+    texts = {language: " ".join(text.split())[:300] for language, text in texts.items() if text.strip()}
+    Topic.objects.filter(pk=topic.pk).update(announcement=texts, announcement_url=url if texts else "")
     topic.refresh_from_db()
     return topic
 

@@ -85,6 +85,8 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
         "counts": reading.list_counts(user, marker),
         "categories": permissions.visible_categories(user).filter(parent__isnull=True),
         "can_start_topic": user.is_authenticated and permissions.posting_block_reason(user) is None,
+        # Signed-in people who cannot post see why, and what to do, above every list.
+        "posting_block_reason": permissions.posting_block_reason(user) if user.is_authenticated else None,
         **(extra or {}),
     }
     return render(request, "forum/latest.html", context)
@@ -132,8 +134,9 @@ def category(request, slug: str, category_id: int):
         return _deny(request, _("This category is only open to some members."))
     if slug != category.slug:
         return redirect(category.get_absolute_url(), permanent=True)
+    children = list(permissions.visible_categories(request.user).filter(parent=category))
     queryset = permissions.visible_topics(request.user).filter(
-        category__in=[category.pk, *category.children.values_list("pk", flat=True)]
+        category__in=[category.pk, *(child.pk for child in children)]
     )
     queryset = reading.pinned_first(queryset, reading.pinned_scope_for_category())
     return _topic_list(
@@ -143,6 +146,7 @@ def category(request, slug: str, category_id: int):
         kind="category",
         extra={
             "category": category,
+            "subcategories": children,
             "can_start_topic": permissions.can_start_topic(request.user, category),
         },
     )
@@ -321,6 +325,9 @@ def reply(request, topic_id: int):
         return _reply_page(request, topic, reply_to, raw, {})
 
     raw = request.POST.get("raw", "")
+    if request.POST.get("preview"):
+        # The no-JavaScript preview: the same page, the text kept, the rendering below it.
+        return _reply_page(request, topic, reply_to, raw, {}, preview_html=_preview_html(raw))
     try:
         # Rate limits, duplicates and links (forum/moderation.py); the typed text stays on error.
         services.check_posting(
@@ -346,8 +353,8 @@ def reply(request, topic_id: int):
     return redirect(f"{topic.post_url(post.number)}#post-{post.number}")
 
 
-def _reply_page(request, topic, reply_to, raw, errors, status=200):
-    context = {"topic": topic, "reply_to": reply_to, "errors": errors}
+def _reply_page(request, topic, reply_to, raw, errors, status=200, preview_html=None):
+    context = {"topic": topic, "reply_to": reply_to, "errors": errors, "preview_html": preview_html}
     context.update(_composer_context(request, topic, raw=raw, reply_to=reply_to.number if reply_to else None))
     return render(request, "forum/reply.html", context, status=status)
 
@@ -369,6 +376,7 @@ def new_topic(request):
     }
     errors: dict = {}
     status = 200
+    preview_html = None
     if request.method == "POST":
         form = {
             "title": request.POST.get("title", ""),
@@ -377,7 +385,9 @@ def new_topic(request):
             "category": _int(request.POST.get("category")),
         }
         category = next((c for c in categories if c.pk == form["category"]), None)
-        if category is None:
+        if request.POST.get("preview"):
+            preview_html = _preview_html(form["raw"])
+        elif category is None:
             errors = {"category": [_("Choose a category where you may start topics.")]}
         else:
             try:
@@ -404,7 +414,7 @@ def new_topic(request):
                         _("Your topic is saved and waits for a moderator's approval before others see it."),
                     )
                 return redirect(topic.get_absolute_url())
-        status = 400
+        status = 200 if preview_html else 400
     context = {
         "categories": categories,
         "form": form,
@@ -415,6 +425,7 @@ def new_topic(request):
         "draft_key": Draft.NEW_TOPIC,
         "raw_max_length": RAW_MAX_LENGTH,
         "known_tags": Tag.objects.order_by("name").values_list("name", flat=True)[:200],
+        "preview_html": preview_html,
     }
     return render(request, "forum/new_topic.html", context, status=status)
 
@@ -495,6 +506,10 @@ def edit_post(request, post_id: int):
         raw = request.POST.get("raw", "")
         if post.number == 1:
             title = request.POST.get("title", "")
+        if request.POST.get("preview"):
+            context = {"post": post, "topic": post.topic, "raw": raw, "title": title, "errors": errors}
+            context.update(raw_max_length=RAW_MAX_LENGTH, preview_html=_preview_html(raw))
+            return render(request, "forum/edit_post.html", context)
         try:
             services.edit_post(request.user, post, raw, title=title)
         except ValidationError as error:
@@ -528,11 +543,15 @@ def post_history(request, post_id: int):
     )
 
 
-@require_POST
 def withdraw(request, post_id: int):
+    """Ask first (a page that works without JavaScript), then withdraw on POST."""
     post = _post_for(request, post_id)
+    if not permissions.can_withdraw_post(request.user, post):
+        return _deny(request, _("You cannot withdraw this post."))
+    if request.method != "POST":
+        return render(request, "forum/withdraw_post.html", {"post": post, "topic": post.topic})
     services.withdraw_post(request.user, post)
-    messages.success(request, _("Your post is withdrawn; a note says so in its place."))
+    messages.success(request, _("The post is withdrawn; a note says so in its place."))
     return redirect(_back_to(post))
 
 
@@ -552,14 +571,16 @@ def hide(request, post_id: int):
 # --- Composer helpers -----------------------------------------------------------------------
 
 
+def _preview_html(raw: str) -> str:
+    return render_markdown(raw[: RAW_MAX_LENGTH + 1000], mention_resolver=services.existing_usernames)
+
+
 @require_POST
 def preview(request):
-    """The composer's preview, rendered by the same renderer as saved posts."""
+    """The composer's preview (htmx), rendered by the same renderer as saved posts."""
     if not request.user.is_authenticated:
         raise PermissionDenied
-    raw = request.POST.get("raw", "")[: RAW_MAX_LENGTH + 1000]
-    html = render_markdown(raw, mention_resolver=services.existing_usernames)
-    return render(request, "forum/_preview.html", {"html": html})
+    return render(request, "forum/_preview.html", {"html": _preview_html(request.POST.get("raw", ""))})
 
 
 @require_POST

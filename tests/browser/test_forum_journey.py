@@ -90,3 +90,53 @@ def test_topic_page_fits_a_phone(phone_page):
     phone_page.goto(topic.get_absolute_url() + "?view=tree")
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 360
     audit(phone_page)
+
+
+def test_every_forum_page_passes_the_audit(page, live_server):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from forum import services
+    from tests.factories import ModeratorFactory
+
+    seed_forum()
+    topic = Topic.objects.get(slug="leverage-digitisation-equity")
+    post = topic.posts.get(number=2)
+    official = OfficialFactory(username="lisbon_data")
+    services.toggle_like(official, post)
+    services.toggle_bookmark(official, post)
+    own = services.create_reply(official, topic, "First version of my answer.")
+    services.edit_post(official, own, "Second version of my answer, with more detail.")
+    sign_in(page, live_server, official)
+    for url in (
+        "/new",
+        "/unread",
+        "/top?period=all",
+        topic.category.get_absolute_url(),
+        "/tag/equity",
+        "/u/lisbon_data/activity",
+        "/u/lisbon_data/bookmarks",
+        f"/posts/{post.pk}/likes",
+        f"/posts/{own.pk}/history",
+        f"/posts/{own.pk}/withdraw",
+        f"/posts/{own.pk}/edit",
+        f"/t/{topic.pk}/reply?to=2&quote=1",
+    ):
+        page.goto(url)
+        audit(page)
+
+    page.goto("/new-topic")
+    page.get_by_label("Title").fill("Too short")
+    page.get_by_label("Your first post (Markdown)").fill("Kept after the error")
+    page.get_by_role("button", name="Start the topic").click()
+    page.wait_for_load_state()
+    assert "at least 15 characters" in page.content()
+    assert page.get_by_label("Your first post (Markdown)").input_value() == "Kept after the error"
+    audit(page)
+
+    moderator = ModeratorFactory()
+    TOTP.activate(moderator, generate_totp_secret())
+    page.context.clear_cookies()
+    sign_in(page, live_server, moderator)
+    page.goto(topic.get_absolute_url())
+    page.get_by_text("Moderator actions").click()
+    audit(page)

@@ -148,9 +148,10 @@ def test_closed_topic_explains_why_and_keeps_the_text(client, conversation):
 
 def test_members_see_why_they_cannot_post_and_where_to_get_verified(client, conversation):
     client.force_login(UserFactory())
-    html = client.get(conversation.get_absolute_url()).content.decode()
-    assert "Only verified officials can post" in html
-    assert 'href="/verification/"' in html
+    for url in (conversation.get_absolute_url(), "/latest"):
+        html = client.get(url).content.decode()
+        assert "Only verified officials can post" in html
+        assert 'href="/verification/"' in html
 
 
 def test_scheduled_topic_is_listed_with_its_opening_time(client):
@@ -233,7 +234,12 @@ def test_edit_history_shows_a_readable_diff(client, conversation):
 
 def test_withdrawn_and_hidden_posts_leave_a_placeholder(client, conversation):
     post = conversation.posts.get(number=2)
-    services.withdraw_post(post.author, post)
+    client.force_login(post.author)
+    assert (
+        "Withdraw this post?" in client.get(reverse("forum:withdraw_post", args=[post.pk])).content.decode()
+    )
+    client.post(reverse("forum:withdraw_post", args=[post.pk]))
+    client.logout()
     html = client.get(conversation.get_absolute_url()).content.decode()
     assert (
         "The author withdrew this post." in html
@@ -347,3 +353,38 @@ def test_mention_suggestions_for_signed_in_people(client):
     people = client.get(reverse("forum:mention_suggestions") + "?q=@an").json()["people"]
     assert people[0] == {"username": "anabel", "name": "Anabel Ruiz", "position": "Head of ICT Division"}
     assert [p["username"] for p in people] == ["anabel", "anonymous_member"]
+
+
+def test_category_page_includes_its_sub_categories(client):
+    parent = CategoryFactory(name="Digitalisation")
+    child = CategoryFactory(name="Open data", parent=parent)
+    TopicFactory(category=child, title="Which datasets do residents use most?")
+    html = client.get(parent.get_absolute_url()).content.decode()
+    assert "Which datasets do residents use most?" in html
+    assert f'href="{child.get_absolute_url()}"' in html
+
+
+def test_preview_without_javascript_keeps_the_text_and_posts_nothing(client, conversation):
+    client.force_login(OfficialFactory())
+    response = client.post(
+        reverse("forum:reply", args=[conversation.pk]), {"raw": "Our **pilot** worked", "preview": "1"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<strong>pilot</strong>" in html and "Our **pilot** worked" in html
+    assert not Post.objects.filter(raw="Our **pilot** worked").exists()
+    category = CategoryFactory()
+    response = client.post(
+        reverse("forum:new_topic"),
+        {"category": category.pk, "title": "Not yet", "raw": "*draft*", "preview": "1"},
+    )
+    assert response.status_code == 200 and "<em>draft</em>" in response.content.decode()
+    assert not Topic.objects.filter(category=category).exists()
+
+
+def test_quote_without_javascript_prefills_the_composer(client, conversation):
+    client.force_login(OfficialFactory())
+    html = client.get(reverse("forum:reply", args=[conversation.pk]) + "?to=2&quote=1").content.decode()
+    assert f"[quote=&quot;ana, post:2, topic:{conversation.pk}&quot;]" in html
+    assert "Free wifi in every market hall." in html
+    assert 'name="reply_to" id="composer-reply-to" value="2"' in html

@@ -73,7 +73,18 @@ MATRIX = {
         expect(403, anonymous=LOGIN, moderator=302, staff=302),
     ),
     "history": ("get", "/posts/{post.pk}/history", None, READ_ALL),
-    "withdraw": ("post", "/posts/{post.pk}/withdraw", None, expect(403, moderator=302, staff=302)),
+    "withdraw_page": (
+        "get",
+        "/posts/{post.pk}/withdraw",
+        None,
+        expect(403, anonymous=LOGIN, moderator=200, staff=200),
+    ),
+    "withdraw": (
+        "post",
+        "/posts/{post.pk}/withdraw",
+        None,
+        expect(403, anonymous=LOGIN, moderator=302, staff=302),
+    ),
     "hide": ("post", "/posts/{post.pk}/hide", None, expect(403, anonymous=LOGIN, moderator=302, staff=302)),
     "moderate": (
         "post",

@@ -28,6 +28,10 @@ BUDGETS = {
     "topic": (6, 12),
     "topic_last_page": (7, 13),
     "topic_tree": (5, 11),
+    "topic_subtree": (4, 10),
+    "latest_rss": (1, 1),
+    "category_rss": (2, 2),
+    "topic_rss": (2, 2),
     "activity": (4, 5),
     "bookmarks": (None, 3),
 }
@@ -64,6 +68,10 @@ def urls(data):
         "topic": topic.get_absolute_url(),
         "topic_last_page": topic.post_url(topic.highest_post_number),
         "topic_tree": topic.get_absolute_url() + "?view=tree",
+        "topic_subtree": topic.get_absolute_url() + "?view=tree&post=3",
+        "latest_rss": "/latest.rss",
+        "category_rss": f"/c/{category.slug}/{category.pk}.rss",
+        "topic_rss": f"/t/{topic.slug}/{topic.pk}.rss",
         "activity": f"/u/{data['author'].username}/activity",
         "bookmarks": f"/u/{data['reader'].username}/bookmarks",
     }

@@ -100,6 +100,15 @@ def test_idempotency_key_makes_one_topic_and_one_reply():
     assert first.posts_count == 2
 
 
+def test_markdown_with_scripts_and_pixels_is_stored_as_typed_and_rendered_inert():
+    raw = "Look <script>alert(1)</script> ![](http://tracker.example/p.gif) [x](javascript:alert(1))"
+    post = services.create_reply(OfficialFactory(), TopicFactory(), raw)
+    post.refresh_from_db()
+    assert post.raw == raw
+    assert "<script" not in post.cooked and "tracker.example" not in post.cooked
+    assert 'href="javascript' not in post.cooked
+
+
 def test_replies_are_numbered_and_counted():
     topic = TopicFactory()
     ana, bo = OfficialFactory(), OfficialFactory()
@@ -306,3 +315,30 @@ def test_seed_bench_makes_consistent_volume_data():
         assert topic.posts_count == topic.n == topic.top == topic.highest_post_number
         assert topic.replies_count == topic.n - 1
         assert topic.participants_count == topic.posts.values("author").distinct().count()
+
+
+def test_categories_have_one_level_of_sub_categories():
+    parent = CategoryFactory()
+    child = CategoryFactory(parent=parent)
+    grandchild = CategoryFactory.build(parent=child, slug="too-deep", name="Too deep")
+    with pytest.raises(ValidationError):
+        grandchild.full_clean()
+
+
+def test_announcement_banner_in_the_readers_language(client):
+    topic = TopicFactory()
+    services.set_topic_announcement(
+        topic,
+        {"en": "Discussed live on 17 May", "es": "Se debate en directo el 17 de mayo"},
+        url="/events/launch/",
+    )
+    english = client.get(topic.get_absolute_url()).content.decode()
+    assert '<a href="/events/launch/">Discussed live on 17 May</a>' in english
+    spanish = client.get(topic.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Se debate en directo el 17 de mayo" in spanish
+    with pytest.raises(ValidationError):
+        services.set_topic_announcement(topic, {"en": "x"}, url="javascript:alert(1)")
+    with pytest.raises(PermissionDenied):
+        services.set_topic_announcement(topic, {"en": "x"}, by=OfficialFactory())
+    services.set_topic_announcement(topic, {})
+    assert "Discussed live" not in client.get(topic.get_absolute_url()).content.decode()

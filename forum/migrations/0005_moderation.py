@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0002_post_tree_roots_index'),
+        ('forum', '0004_topic_announcement'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,41 @@
+"""Admin: categories are managed here; topics and posts are shown read-only, because
+every change to them goes through forum/services.py (moderators use the topic page)."""
+
+from django.contrib import admin
+
+from .models import Category, Post, Topic
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "parent", "slug", "read_access", "start_access", "position"]
+    list_filter = ["read_access", "start_access"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "name_es", "name_fr", "slug"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Topic)
+class TopicAdmin(ReadOnlyAdmin):
+    list_display = ["title", "category", "status", "pin_scope", "posts_count", "last_posted_at"]
+    list_filter = ["status", "pin_scope", "category"]
+    search_fields = ["title"]
+    list_select_related = ["category"]
+
+
+@admin.register(Post)
+class PostAdmin(ReadOnlyAdmin):
+    list_display = ["topic", "number", "author", "state", "created_at"]
+    list_filter = ["state"]
+    list_select_related = ["topic", "author"]
+    raw_id_fields = ["topic", "author", "reply_to"]
