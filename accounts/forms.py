@@ -293,9 +293,19 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["display_name", "username", "position", "department", "bio", "expertise", "time_zone"]
+        fields = [
+            "display_name",
+            "username",
+            "position",
+            "department",
+            "bio",
+            "expertise",
+            "time_zone",
+            "gender",
+        ]
         help_texts = {
-            "username": _("Your public handle, used in @mentions and in the address of your profile.")
+            "gender": _("Optional and never shown on your profile: only counted in anonymous totals."),
+            "username": _("Your public handle, used in @mentions and in the address of your profile."),
         }
 
     def __init__(self, *args, **kwargs):

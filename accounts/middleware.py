@@ -12,10 +12,11 @@ class AdminRequiresMFAMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
+        # The path first: asking for the user loads it, a query that pages without it need not make.
         if (
-            user is not None
+            request.path.startswith(reverse("admin:index"))
+            and user is not None
             and user.is_authenticated
-            and request.path.startswith(reverse("admin:index"))
             and permissions.is_staff(user)
             and not permissions.has_mfa(user)
         ):

@@ -82,6 +82,13 @@ class VerificationMethod(models.TextChoices):
     ROSTER = "roster", _("Organisation roster")
 
 
+class Gender(models.TextChoices):
+    WOMAN = "woman", _("Woman")
+    MAN = "man", _("Man")
+    NON_BINARY = "non_binary", _("Non-binary")
+    SELF_DESCRIBED = "other", _("Another gender")
+
+
 def avatar_path(instance, filename: str) -> str:
     return f"avatars/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
 
@@ -134,6 +141,10 @@ class User(AbstractUser):
     # accounts.notifications.SUBJECTS); shown once as a message, then cleared.
     verification_notice = models.CharField(max_length=32, blank=True)
     avatar = models.ImageField(_("avatar"), upload_to=avatar_path, blank=True)
+    # Private and optional: only ever shown as aggregates (groups under 5 suppressed) in insights.
+    gender = models.CharField(
+        _("gender (private, optional)"), max_length=16, choices=Gender.choices, blank=True
+    )
     expertise = TaggableManager(
         verbose_name=_("expertise"), help_text=_("Topics you know well, separated by commas."), blank=True
     )

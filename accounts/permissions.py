@@ -53,8 +53,14 @@ def posting_block_reason(user) -> str | None:
             "date": date_format(timezone.localtime(user.suspended_until), "DATETIME_FORMAT")
         }
     if is_silenced(user):
+        when = date_format(timezone.localtime(user.silenced_until), "DATETIME_FORMAT")
+        if user.silenced_reason:
+            return _(
+                "You cannot post until %(date)s because a moderator has silenced your account. "
+                "The reason given: %(reason)s"
+            ) % {"date": when, "reason": user.silenced_reason}
         return _("You cannot post until %(date)s because a moderator has silenced your account.") % {
-            "date": date_format(timezone.localtime(user.silenced_until), "DATETIME_FORMAT")
+            "date": when
         }
     if is_verified(user) or is_moderator(user):
         return None

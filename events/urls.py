@@ -21,3 +21,11 @@ urlpatterns = [
     path("events/<slug:slug>/control", views.control_room, name="control"),
     path("events/<slug:slug>/edit", views.event_form, name="edit"),
 ]
+
+# The event's digest ("who said what"), built by forum.digest (events/digest_views.py).
+from . import digest_views  # noqa: E402
+
+urlpatterns += [
+    path("events/<slug:slug>/digest", digest_views.event_digest, name="digest"),
+    path("events/<slug:slug>/digest.md", digest_views.event_digest_md, name="digest_md"),
+]

@@ -188,9 +188,11 @@ def live_reply(request, slug: str):
         composer["errors"].append(_("Choose the question you are answering."))
     else:
         try:
-            forum_services.create_reply(
-                request.user, topic, raw, idempotency_key=request.POST.get("idempotency_key") or None
-            )
+            key = request.POST.get("idempotency_key") or None
+            # The forum's posting guards (rate limits, duplicates, links) apply here too.
+            forum_services.check_posting(request.user, raw, kind="reply", idempotency_key=key)
+            post = forum_services.create_reply(request.user, topic, raw, idempotency_key=key)
+            forum_services.after_posting(request.user, post, kind="reply")
         except PermissionDenied as refusal:
             composer["errors"].append(str(refusal) or _("You cannot reply to this question now."))
         except ValidationError as error:

@@ -378,3 +378,212 @@ class Draft(models.Model):
     @staticmethod
     def key_for_topic(topic_id: int) -> str:
         return f"topic:{topic_id}"
+
+
+# --- Moderation and peer-learning outputs (forum/moderation.py writes these) -----------------
+
+
+class FlagReason(models.TextChoices):
+    SPAM = "spam", _("Spam or advertising")
+    INAPPROPRIATE = "inappropriate", _("Inappropriate or offensive")
+    OFF_TOPIC = "off_topic", _("Off topic")
+    NOTIFY_MODERATORS = "notify_moderators", _("Something else (a note to the moderators)")
+
+
+class ReviewKind(models.TextChoices):
+    FLAGGED_POST = "flagged_post", _("Flagged post")
+    HELD_POST = "held_post", _("Post held for approval")
+
+
+class ReviewState(models.TextChoices):
+    PENDING = "pending", _("Waiting for a moderator")
+    AGREED = "agreed", _("Agreed")
+    DISAGREED = "disagreed", _("Disagreed")
+    IGNORED = "ignored", _("Ignored")
+
+
+class ReviewItem(models.Model):
+    """Something a moderator must look at: a flagged post or a post held for approval."""
+
+    kind = models.CharField(max_length=16, choices=ReviewKind.choices)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="review_items")
+    state = models.CharField(max_length=16, choices=ReviewState.choices, default=ReviewState.PENDING)
+    # True when the flags themselves hid the post (so "disagree" knows to show it again).
+    hidden_by_flags = models.BooleanField(default=False)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "kind"], condition=Q(state="pending"), name="one_pending_review_per_post"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "created_at"], name="review_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.post_id} ({self.state})"
+
+
+class Flag(models.Model):
+    """One person's flag on a post; at most one per person and post."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="flags")
+    flagger = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(max_length=24, choices=FlagReason.choices)
+    message = models.TextField(max_length=1000, blank=True)
+    review_item = models.ForeignKey(ReviewItem, on_delete=models.SET_NULL, null=True, related_name="flags")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["post", "flagger"], name="flag_once_per_post")]
+
+    def __str__(self) -> str:
+        return f"{self.flagger_id} flagged {self.post_id}"
+
+
+class ModerationAction(models.TextChoices):
+    PIN = "pin", _("Pinned")
+    UNPIN = "unpin", _("Unpinned")
+    CLOSE = "close", _("Closed")
+    OPEN = "open", _("Opened")
+    SCHEDULE = "schedule", _("Scheduled")
+    ARCHIVE = "archive", _("Archived")
+    MOVE = "move", _("Moved to another category")
+    RENAME = "rename", _("Renamed")
+    RETAG = "retag", _("Retagged")
+    HIDE = "hide", _("Hid a post")
+    UNHIDE = "unhide", _("Showed a post again")
+    WITHDRAW = "withdraw", _("Withdrew another's post")
+    EDIT = "edit", _("Edited another's post")
+    AUTO_HIDE = "auto_hide", _("Post hidden by flags")
+    FLAG_AGREE = "flag_agree", _("Agreed with flags")
+    FLAG_DISAGREE = "flag_disagree", _("Disagreed with flags")
+    FLAG_IGNORE = "flag_ignore", _("Ignored flags")
+    HOLD = "hold", _("Post held for approval")
+    APPROVE = "approve", _("Approved a held post")
+    REJECT = "reject", _("Rejected a held post")
+    CLAIM = "claim", _("Claimed a review item")
+    SILENCE = "silence", _("Silenced")
+    UNSILENCE = "unsilence", _("Ended a silence")
+    SUSPEND = "suspend", _("Suspended")
+    UNSUSPEND = "unsuspend", _("Ended a suspension")
+    MERGE = "merge", _("Merged topics")
+    SPLIT = "split", _("Split posts into a new topic")
+    MOVE_POSTS = "move_posts", _("Moved posts to another topic")
+    HIGHLIGHT = "highlight", _("Highlighted a key contribution")
+    UNHIGHLIGHT = "unhighlight", _("Removed a highlight")
+    SUMMARY = "summary", _("Wrote the topic summary")
+
+
+class ModerationLogEntry(models.Model):
+    """One moderator or staff action: who, what, on which topic/post/person, why, when. Append-only."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=24, choices=ModerationAction.choices, db_index=True)
+    topic = models.ForeignKey(Topic, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # What the target was called at the time, so the log reads even after a delete or merge.
+    target_label = models.CharField(max_length=300, blank=True)
+    reason = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("moderation log entry")
+        verbose_name_plural = _("moderation log")
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.action} {self.target_label}"
+
+
+class Highlight(models.Model):
+    """A moderator marks a post as a key contribution (a badge, and the topic's highlights panel)."""
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="highlight")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="highlights")
+    highlighted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["topic", "post__number"]
+
+    def __str__(self) -> str:
+        return f"highlight {self.post_id}"
+
+
+class TopicSummary(models.Model):
+    """A moderator-written summary shown above the first post; every change is a SummaryRevision."""
+
+    topic = models.OneToOneField(Topic, on_delete=models.CASCADE, related_name="summary")
+    raw = models.TextField(validators=[MaxLengthValidator(RAW_MAX_LENGTH)])
+    cooked = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"summary of {self.topic_id}"
+
+
+class SummaryRevision(models.Model):
+    summary = models.ForeignKey(TopicSummary, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    raw = models.TextField()
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["summary", "-number"]
+        constraints = [models.UniqueConstraint(fields=["summary", "number"], name="summary_revision_once")]
+
+    def __str__(self) -> str:
+        return f"summary {self.summary_id} v{self.number}"
+
+
+class PostRedirect(models.Model):
+    """Where a post went after a merge, split or move: old topic id and number -> the post."""
+
+    old_topic_id = models.PositiveIntegerField()
+    old_number = models.PositiveIntegerField()
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["old_topic_id", "old_number"], name="post_redirect_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.old_topic_id}#{self.old_number} -> {self.post_id}"
+
+
+class TopicRedirect(models.Model):
+    """A topic merged into another: its old address leads to the topic that holds its posts now."""
+
+    old_topic_id = models.PositiveIntegerField(unique=True)
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.old_topic_id} -> {self.topic_id}"

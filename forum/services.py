@@ -36,6 +36,7 @@ from .models import (
     Category,
     Draft,
     Like,
+    ModerationAction,
     PinScope,
     Post,
     PostRevision,
@@ -47,6 +48,7 @@ from .models import (
     TopicReadState,
     TopicStatus,
 )
+from .moderation import log_action
 
 REVISION_FOLD_WINDOW = timedelta(minutes=5)
 # A new "visit" (for the last-visit marker) starts after this long away from the topic.
@@ -373,6 +375,8 @@ def edit_post(editor, post: Post, raw: str, *, title: str | None = None) -> Post
             search.index_posts(topic_ids=[post.topic_id])  # the title is in every post's vector
         else:
             search.index_posts(post_ids=[post.pk])
+        if editor.pk != post.author_id:
+            _log(editor, ModerationAction.EDIT, post=post)
     post.refresh_from_db()
     return post
 
@@ -381,6 +385,8 @@ def withdraw_post(user, post: Post) -> Post:
     """The author takes a post back; a placeholder stays so the thread still reads."""
     permissions.check_withdraw_post(user, post)
     Post.objects.filter(pk=post.pk).update(state=PostState.WITHDRAWN)
+    if user.pk != post.author_id:
+        _log(user, ModerationAction.WITHDRAW, post=post)
     post.refresh_from_db()
     return post
 
@@ -389,6 +395,7 @@ def hide_post(moderator, post: Post, reason: str = "") -> Post:
     """A moderator hides a post; a placeholder stays. Moderators only."""
     permissions.check_moderator(moderator)
     Post.objects.filter(pk=post.pk).update(state=PostState.HIDDEN, hidden_reason=reason[:500])
+    _log(moderator, ModerationAction.HIDE, post=post, reason=reason)
     post.refresh_from_db()
     return post
 
@@ -397,6 +404,7 @@ def unhide_post(moderator, post: Post) -> Post:
     """Show a hidden (or withdrawn) post again. Moderators only."""
     permissions.check_moderator(moderator)
     Post.objects.filter(pk=post.pk).update(state=PostState.VISIBLE, hidden_reason="")
+    _log(moderator, ModerationAction.UNHIDE, post=post)
     post.refresh_from_db()
     return post
 
@@ -511,6 +519,12 @@ def count_view(topic: Topic) -> None:
 # `by` is the moderator acting, or None when the system acts (the events app at a webinar's start).
 
 
+def _log(by, action: str, **target) -> None:
+    """Write the moderation log entry of a moderator's action (the system's own are not logged)."""
+    if by is not None:
+        log_action(by, action, **target)
+
+
 def _check_actor(by) -> None:
     if by is not None:
         permissions.check_moderator(by)
@@ -522,6 +536,7 @@ def pin_topic(topic: Topic, scope: str = PinScope.GLOBAL, *, until: datetime | N
     if scope not in PinScope.values or scope == PinScope.NONE:
         raise ValidationError({"scope": _("Choose where to pin the topic.")})
     Topic.objects.filter(pk=topic.pk).update(pin_scope=scope, pinned_until=until, pinned_at=timezone.now())
+    _log(by, ModerationAction.PIN, topic=topic)
     topic.refresh_from_db()
     return topic
 
@@ -530,6 +545,7 @@ def unpin_topic(topic: Topic, *, by=None) -> Topic:
     """Stop pinning the topic. Moderators or the system."""
     _check_actor(by)
     Topic.objects.filter(pk=topic.pk).update(pin_scope=PinScope.NONE, pinned_until=None, pinned_at=None)
+    _log(by, ModerationAction.UNPIN, topic=topic)
     topic.refresh_from_db()
     return topic
 
@@ -538,6 +554,7 @@ def close_topic(topic: Topic, *, by=None) -> Topic:
     """No more replies (moderators can still add a closing note). Moderators or the system."""
     _check_actor(by)
     Topic.objects.filter(pk=topic.pk).update(status=TopicStatus.CLOSED)
+    _log(by, ModerationAction.CLOSE, topic=topic)
     topic.refresh_from_db()
     return topic
 
@@ -550,6 +567,7 @@ def open_topic(topic: Topic, *, by=None) -> Topic:
     if topic.opens_at is None or topic.opens_at > now:
         updates["opens_at"] = now
     Topic.objects.filter(pk=topic.pk).update(**updates)
+    _log(by, ModerationAction.OPEN, topic=topic)
     topic.refresh_from_db()
     return topic
 
@@ -561,6 +579,7 @@ def schedule_topic(topic: Topic, opens_at: datetime, *, by=None) -> Topic:
     """
     _check_actor(by)
     Topic.objects.filter(pk=topic.pk).update(status=TopicStatus.SCHEDULED, opens_at=opens_at)
+    _log(by, ModerationAction.SCHEDULE, topic=topic)
     topic.refresh_from_db()
     return topic
 
@@ -569,6 +588,7 @@ def move_topic(topic: Topic, category: Category, *, by=None) -> Topic:
     """Move the topic to another category. Moderators or the system."""
     _check_actor(by)
     Topic.objects.filter(pk=topic.pk).update(category=category)
+    _log(by, ModerationAction.MOVE, topic=topic)
     topic.refresh_from_db()
     return topic
 
@@ -579,6 +599,7 @@ def rename_topic(topic: Topic, title: str, *, by=None) -> Topic:
     title = normalise_title(title)
     Topic.objects.filter(pk=topic.pk).update(title=title, slug=slugify(title)[:100] or "topic")
     search.index_posts(topic_ids=[topic.pk])
+    _log(by, ModerationAction.RENAME, topic=topic)
     topic.refresh_from_db()
     return topic
 
@@ -588,6 +609,7 @@ def retag_topic(topic: Topic, tags: Iterable[str], *, by=None) -> Topic:
     _check_actor(by)
     names = clean_tags(by, tags) if by is not None else [slugify(t)[:100] for t in tags if slugify(t)]
     topic.tags.set(names[:5])
+    _log(by, ModerationAction.RETAG, topic=topic, details={"tags": list(names[:5])})
     return topic
 
 
@@ -595,6 +617,7 @@ def archive_topic(topic: Topic, *, by=None) -> Topic:
     """Keep the topic for reading only, unpinned. Moderators or the system."""
     _check_actor(by)
     Topic.objects.filter(pk=topic.pk).update(status=TopicStatus.ARCHIVED, pin_scope=PinScope.NONE)
+    _log(by, ModerationAction.ARCHIVE, topic=topic)
     topic.refresh_from_db()
     return topic
 
@@ -633,3 +656,43 @@ def set_topic_announcement(topic: Topic, texts: dict[str, str], *, url: str = ""
     Topic.objects.filter(pk=topic.pk).update(announcement=texts, announcement_url=url if texts else "")
     topic.refresh_from_db()
     return topic
+
+
+# --- Moderation (implemented in forum/moderation.py; re-exported so callers have one entry point)
+from .moderation import (  # noqa: E402
+    after_posting,
+    check_posting,
+    claim_review,
+    flag_post,
+    highlight_post,
+    merge_topics,
+    move_posts,
+    release_review,
+    resolve_review,
+    silence_user,
+    split_topic,
+    suspend_user,
+    unhighlight_post,
+    unsilence_user,
+    unsuspend_user,
+    write_summary,
+)
+
+__all__ = [  # the moderation names above are part of this module's interface
+    "after_posting",
+    "check_posting",
+    "claim_review",
+    "flag_post",
+    "highlight_post",
+    "merge_topics",
+    "move_posts",
+    "release_review",
+    "resolve_review",
+    "silence_user",
+    "split_topic",
+    "suspend_user",
+    "unhighlight_post",
+    "unsilence_user",
+    "unsuspend_user",
+    "write_summary",
+]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, search_views, views
+from . import feeds, moderation_views, search_views, views
 
 app_name = "forum"
 
@@ -20,10 +20,10 @@ urlpatterns = [
     path("c/<slug:slug>/<int:category_id>.atom", feeds.CategoryAtomFeed(), name="category_atom"),
     path("tag/<str:name>", views.tag, name="tag"),
     path("new-topic", views.new_topic, name="new_topic"),
-    path("t/<slug:slug>/<int:topic_id>", views.topic, name="topic"),
+    path("t/<slug:slug>/<int:topic_id>", moderation_views.topic, name="topic"),
     path("t/<slug:slug>/<int:topic_id>.rss", feeds.TopicFeed(), name="topic_rss"),
     path("t/<slug:slug>/<int:topic_id>.atom", feeds.TopicAtomFeed(), name="topic_atom"),
-    path("t/<slug:slug>/<int:topic_id>/<int:post_number>", views.topic, name="topic_post"),
+    path("t/<slug:slug>/<int:topic_id>/<int:post_number>", moderation_views.topic, name="topic_post"),
     path("t/<int:topic_id>/reply", views.reply, name="reply"),
     path("t/<int:topic_id>/moderate", views.moderate_topic, name="moderate_topic"),
     path("posts/<int:post_id>/edit", views.edit_post, name="edit_post"),
@@ -39,4 +39,25 @@ urlpatterns = [
     path("composer/mentions", views.mention_suggestions, name="mention_suggestions"),
     path("u/<str:username>/activity", views.activity, name="activity"),
     path("u/<str:username>/bookmarks", views.bookmarks, name="bookmarks"),
+]
+
+# --- Moderation and peer-learning outputs (forum/moderation_views.py) -----------------------
+
+urlpatterns += [
+    path("review/", moderation_views.review_queue, name="review"),
+    path("review/items/<int:item_id>", moderation_views.review_act, name="review_act"),
+    path("review/log", moderation_views.moderation_log, name="moderation_log"),
+    path("review/log.csv", moderation_views.moderation_log_csv, name="moderation_log_csv"),
+    path("review/people/<str:username>", moderation_views.person, name="person"),
+    path("posts/<int:post_id>/flag", moderation_views.flag, name="flag_post"),
+    path("posts/<int:post_id>/highlight", moderation_views.highlight, name="highlight_post"),
+    path("t/<int:topic_id>/summary", moderation_views.summary, name="summary"),
+    path("t/<int:topic_id>/surgery", moderation_views.surgery, name="surgery"),
+    path("t/<slug:slug>/<int:topic_id>/digest", moderation_views.digest, name="digest"),
+    path("t/<slug:slug>/<int:topic_id>/digest.md", moderation_views.digest_md, name="digest_md"),
+]
+
+urlpatterns += [
+    path("insights/", moderation_views.insights, name="insights"),
+    path("insights.csv", moderation_views.insights_csv, name="insights_csv"),
 ]

@@ -26,7 +26,7 @@ from taggit.models import Tag
 
 from core.markdown import render as render_markdown
 
-from . import permissions, reading, services
+from . import moderation, permissions, reading, services
 from .models import (
     RAW_MAX_LENGTH,
     Bookmark,
@@ -249,6 +249,7 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
         return render(request, "forum/_post_page.html", context)
     services.count_view(topic)
     context.update(_composer_context(request, topic))
+    context.update(moderation.topic_panel(topic))  # summary and highlights (forum/moderation.py)
     context["tags"] = list(topic.tags.all())
     if permissions.is_moderator(request.user):
         context["move_categories"] = list(Category.objects.exclude(pk=topic.category_id))
@@ -328,6 +329,10 @@ def reply(request, topic_id: int):
         # The no-JavaScript preview: the same page, the text kept, the rendering below it.
         return _reply_page(request, topic, reply_to, raw, {}, preview_html=_preview_html(raw))
     try:
+        # Rate limits, duplicates and links (forum/moderation.py); the typed text stays on error.
+        services.check_posting(
+            request.user, raw, kind="reply", idempotency_key=request.POST.get("idempotency_key")
+        )
         post = services.create_reply(
             request.user,
             topic,
@@ -341,6 +346,10 @@ def reply(request, topic_id: int):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return _reply_page(request, topic, reply_to, raw, {"form": [str(error)]}, status=403)
+    if services.after_posting(request.user, post, kind="reply"):
+        messages.info(
+            request, _("Your post is saved and waits for a moderator's approval before others see it.")
+        )
     return redirect(f"{topic.post_url(post.number)}#post-{post.number}")
 
 
@@ -382,6 +391,9 @@ def new_topic(request):
             errors = {"category": [_("Choose a category where you may start topics.")]}
         else:
             try:
+                services.check_posting(
+                    user, form["raw"], kind="topic", idempotency_key=request.POST.get("idempotency_key")
+                )
                 topic = services.create_topic(
                     user,
                     category,
@@ -396,6 +408,11 @@ def new_topic(request):
             except PermissionDenied as error:
                 errors = {"form": [str(error)]}
             else:
+                if services.after_posting(user, topic, kind="topic"):
+                    messages.info(
+                        request,
+                        _("Your topic is saved and waits for a moderator's approval before others see it."),
+                    )
                 return redirect(topic.get_absolute_url())
         status = 200 if preview_html else 400
     context = {

@@ -169,6 +169,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 
 # django-allauth: email log-in, mandatory confirmation, no enumeration.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"  # suspended people cannot sign in
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"

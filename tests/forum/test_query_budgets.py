@@ -24,8 +24,9 @@ BUDGETS = {
     "top": (4, 8),
     "category": (6, 10),
     "tag": (4, 8),
-    "topic": (4, 10),
-    "topic_last_page": (4, 10),
+    # +2 for the summary and highlights panel, +1 on a post's address for moved-post redirects.
+    "topic": (6, 12),
+    "topic_last_page": (7, 13),
     "topic_tree": (5, 11),
     "topic_subtree": (4, 10),
     # Feeds are public; signed in, the verification-notice middleware reads the user row.

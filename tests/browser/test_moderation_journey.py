@@ -1,0 +1,89 @@
+"""Three officials flag a spam reply: it is hidden at once; a moderator handles it from the review
+queue, highlights a contribution, writes a summary, and the secretariat reads the digest and the
+insights. Every page passes the axe-core audit."""
+
+import pytest
+from django.test import Client
+
+from forum import services
+from forum.models import FlagReason, PostState
+from tests.browser_fixtures import audit
+from tests.conftest import make_user
+from tests.factories import OfficialFactory, TopicFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, live_server, user):
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+def test_moderator_handles_a_flag_from_the_review_queue(page, live_server):
+    topic = TopicFactory(title="Which are the challenges of ICTs in metropolitan spaces?")
+    answer = services.create_reply(
+        OfficialFactory(display_name="Claudio Beato", position="Municipal Secretary"),
+        topic,
+        "Unequal access to digital technologies is one of the most difficult challenges.",
+    )
+    spam = services.create_reply(OfficialFactory(), topic, "Buy cheap watches today")
+    for _ in range(3):
+        services.flag_post(OfficialFactory(), spam, FlagReason.SPAM)
+    spam.refresh_from_db()
+    assert spam.state == PostState.HIDDEN
+
+    moderator = make_user("moderator")
+    sign_in(page, live_server, moderator)
+    page.goto("/review/")
+    assert page.locator("h1").inner_text() == "Review queue"
+    item = page.locator("article.review-item").first
+    assert "Buy cheap watches today" in item.inner_text()
+    audit(page)
+    item.get_by_role("button", name="Claim").click()
+    page.wait_for_load_state()
+    assert "You have claimed this item" in page.locator(".messages").inner_text()
+    page.get_by_label("Reason the author will see (optional)").fill("Advertising is not allowed here.")
+    page.get_by_role("button", name="Agree: keep it hidden").click()
+    page.wait_for_load_state()
+    assert "Nothing is waiting for review." in page.content()
+    audit(page)
+    spam.refresh_from_db()
+    assert spam.state == PostState.HIDDEN and spam.hidden_reason == "Advertising is not allowed here."
+
+    page.goto(topic.get_absolute_url())
+    page.locator(f"#post-{answer.number}").get_by_role(
+        "button", name=f"Highlight post {answer.number}"
+    ).click()
+    page.wait_for_load_state()
+    assert "Key contributions" in page.locator(".highlights").inner_text()
+    audit(page)
+    page.get_by_text("Moderator actions").click()
+    page.get_by_role("link", name="Write the summary").click()
+    page.get_by_label("Summary (Markdown), shown above the first post").fill("Access is the first challenge.")
+    page.get_by_role("button", name="Save the summary").click()
+    page.wait_for_load_state()
+    assert "Access is the first challenge." in page.locator(".topic-summary").inner_text()
+
+    page.goto(f"/t/{topic.slug}/{topic.pk}/digest")
+    assert "Claudio Beato" in page.locator(".digest").inner_text()
+    audit(page)
+
+
+def test_staff_pages_pass_the_audit(page, live_server):
+    topic = TopicFactory()
+    moderator = make_user("moderator")
+    services.close_topic(topic, by=moderator)
+    sign_in(page, live_server, make_user("staff"))
+    for url in (
+        "/review/log",
+        "/insights/",
+        f"/review/people/{topic.author.username}",
+        f"/t/{topic.pk}/surgery",
+    ):
+        page.goto(url)
+        audit(page)
+    page.goto(f"/posts/{topic.posts.get(number=1).pk}/flag")
+    audit(page)
