@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions as accounts_permissions
 
+from . import live as forum_live
 from . import permissions
 from .models import (
     PATH_DIGITS,
@@ -161,6 +162,7 @@ def flag_post(user, post: Post, reason: str, message: str = "") -> Flag:
                 Post.objects.filter(pk=locked.pk).update(state=PostState.HIDDEN, hidden_reason=why[:500])
                 ReviewItem.objects.filter(pk=item.pk).update(hidden_by_flags=True)
                 log_action(None, ModerationAction.AUTO_HIDE, post=locked, reason=why)
+                forum_live.post_hidden(locked)
     except IntegrityError:
         raise ValidationError({"form": _("You have already flagged this post.")}) from None
     post.refresh_from_db()
@@ -253,8 +255,20 @@ def resolve_review(moderator, item: ReviewItem, decision: str, reason: str = "")
             state=decision, resolved_by=moderator, resolved_at=timezone.now()
         )
         log_action(moderator, action, post=post, target_user=None, reason=reason)
+        _announce_decision(post, action)
     item.refresh_from_db()
     return item
+
+
+def _announce_decision(post: Post, action: str) -> None:
+    """Open pages learn what a review decided: an approved held post arrives as a new one."""
+    was_hidden = post.state == PostState.HIDDEN
+    if action == ModerationAction.APPROVE and was_hidden:
+        forum_live.post_created(post)
+    elif action in (ModerationAction.FLAG_AGREE, ModerationAction.REJECT) and not was_hidden:
+        forum_live.post_hidden(post)
+    elif action == ModerationAction.FLAG_DISAGREE and was_hidden:
+        forum_live.post_shown(post)
 
 
 # --- Posting guards (rate limits, duplicates, links, first posts held) ----------------------
@@ -369,12 +383,17 @@ def needs_approval(user) -> bool:
 
 
 def after_posting(user, post: Post | Topic, kind: str = "reply") -> bool:
-    """Count the post (or new topic) for rate limits; hold it for approval when needed. True if held."""
+    """Count the post (or new topic) for rate limits; hold it for approval when needed. True if held.
+
+    A post that is not held is announced on its topic's live channel (and a new topic in the
+    lists) after commit; every caller of create_topic/create_reply calls this next.
+    """
     record_posting(user, kind)
-    if not needs_approval(user):
-        return False
     if isinstance(post, Topic):
-        post = post.posts.get(number=1)
+        post = post.posts.select_related("topic__category").get(number=1)
+    if not needs_approval(user):
+        forum_live.post_created(post)  # held posts are announced when approved
+        return False
     hold_post(post)
     return True
 
@@ -605,6 +624,7 @@ def merge_topics(moderator, source: Topic, target: Topic, reason: str = "") -> T
                 {"target": _("This topic cannot be removed (an event links it). Merge the other way round.")}
             ) from error
         recount_topic(target.pk)
+        forum_live.topic_changed(source.pk, target.pk)
     target.refresh_from_db()
     return target
 
@@ -652,6 +672,7 @@ def split_topic(
             reason=reason,
             details={"to_topic": new_topic.pk, "to_title": new_topic.title, "numbers": numbers_map},
         )
+        forum_live.topic_changed(topic.pk)
     new_topic.refresh_from_db()
     return new_topic
 
@@ -678,6 +699,7 @@ def move_posts(moderator, topic: Topic, numbers: Iterable[int], target: Topic, r
             reason=reason,
             details={"to_topic": target.pk, "to_title": target.title, "numbers": numbers_map},
         )
+        forum_live.topic_changed(topic.pk, target.pk)
     target.refresh_from_db()
     return target
 
@@ -709,6 +731,7 @@ def highlight_post(moderator, post: Post) -> Highlight:
         )
         if created:
             log_action(moderator, ModerationAction.HIGHLIGHT, post=post)
+            forum_live.post_edited(post)  # the "key contribution" badge
     return highlight
 
 
@@ -719,6 +742,7 @@ def unhighlight_post(moderator, post: Post) -> None:
         deleted, _detail = Highlight.objects.filter(post=post).delete()
         if deleted:
             log_action(moderator, ModerationAction.UNHIGHLIGHT, post=post)
+            forum_live.post_edited(post)
 
 
 def write_summary(moderator, topic: Topic, raw: str) -> TopicSummary:

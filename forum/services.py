@@ -5,8 +5,9 @@ functions; nothing else saves a Topic or a Post. Permission checks run here for
 the person passed in (`by=None` on moderator actions means the system itself,
 e.g. the events scheduler opening a question at the webinar's start).
 
-Nothing is sent after commit yet: live updates and notifications will hook into
-the same functions with transaction.on_commit, so a rolled-back write sends nothing.
+Live updates go out after commit through forum/live.py (one call per write), so a
+rolled-back write sends nothing. New posts are announced by `after_posting`
+(forum/moderation.py), which knows whether a post is held for approval.
 """
 
 import uuid
@@ -25,6 +26,7 @@ from taggit.models import Tag
 from accounts import permissions as accounts_permissions
 from core.markdown import render
 
+from . import live as forum_live
 from . import permissions, search
 from .models import (
     MAX_TAGS,
@@ -377,6 +379,7 @@ def edit_post(editor, post: Post, raw: str, *, title: str | None = None) -> Post
             search.index_posts(post_ids=[post.pk])
         if editor.pk != post.author_id:
             _log(editor, ModerationAction.EDIT, post=post)
+        forum_live.post_edited(post)
     post.refresh_from_db()
     return post
 
@@ -387,6 +390,7 @@ def withdraw_post(user, post: Post) -> Post:
     Post.objects.filter(pk=post.pk).update(state=PostState.WITHDRAWN)
     if user.pk != post.author_id:
         _log(user, ModerationAction.WITHDRAW, post=post)
+    forum_live.post_withdrawn(post)
     post.refresh_from_db()
     return post
 
@@ -396,6 +400,7 @@ def hide_post(moderator, post: Post, reason: str = "") -> Post:
     permissions.check_moderator(moderator)
     Post.objects.filter(pk=post.pk).update(state=PostState.HIDDEN, hidden_reason=reason[:500])
     _log(moderator, ModerationAction.HIDE, post=post, reason=reason)
+    forum_live.post_hidden(post)
     post.refresh_from_db()
     return post
 
@@ -405,6 +410,7 @@ def unhide_post(moderator, post: Post) -> Post:
     permissions.check_moderator(moderator)
     Post.objects.filter(pk=post.pk).update(state=PostState.VISIBLE, hidden_reason="")
     _log(moderator, ModerationAction.UNHIDE, post=post)
+    forum_live.post_shown(post)
     post.refresh_from_db()
     return post
 
@@ -426,6 +432,7 @@ def toggle_like(user, post: Post) -> bool:
     except IntegrityError:
         # A double click raced this one and liked first; its counters stand, ours rolled back.
         return True
+    forum_live.post_liked(post)
     return not deleted
 
 
@@ -556,6 +563,7 @@ def close_topic(topic: Topic, *, by=None) -> Topic:
     Topic.objects.filter(pk=topic.pk).update(status=TopicStatus.CLOSED)
     _log(by, ModerationAction.CLOSE, topic=topic)
     topic.refresh_from_db()
+    forum_live.topic_state(topic)
     return topic
 
 
@@ -569,6 +577,7 @@ def open_topic(topic: Topic, *, by=None) -> Topic:
     Topic.objects.filter(pk=topic.pk).update(**updates)
     _log(by, ModerationAction.OPEN, topic=topic)
     topic.refresh_from_db()
+    forum_live.topic_state(topic)
     return topic
 
 
@@ -581,6 +590,7 @@ def schedule_topic(topic: Topic, opens_at: datetime, *, by=None) -> Topic:
     Topic.objects.filter(pk=topic.pk).update(status=TopicStatus.SCHEDULED, opens_at=opens_at)
     _log(by, ModerationAction.SCHEDULE, topic=topic)
     topic.refresh_from_db()
+    forum_live.topic_state(topic)
     return topic
 
 
@@ -619,6 +629,7 @@ def archive_topic(topic: Topic, *, by=None) -> Topic:
     Topic.objects.filter(pk=topic.pk).update(status=TopicStatus.ARCHIVED, pin_scope=PinScope.NONE)
     _log(by, ModerationAction.ARCHIVE, topic=topic)
     topic.refresh_from_db()
+    forum_live.topic_state(topic)
     return topic
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, moderation_views, search_views, views
+from . import feeds, live_views, moderation_views, search_views, views
 
 app_name = "forum"
 
@@ -60,4 +60,12 @@ urlpatterns += [
 urlpatterns += [
     path("insights/", moderation_views.insights, name="insights"),
     path("insights.csv", moderation_views.insights_csv, name="insights_csv"),
+]
+
+# --- Live updates: what open pages fetch after a live event (forum/live_views.py) ----------
+
+urlpatterns += [
+    path("t/<int:topic_id>/live/posts", live_views.topic_posts, name="live_posts"),
+    path("t/<int:topic_id>/live/composer", live_views.topic_composer, name="live_composer"),
+    path("new-topics.json", live_views.new_topics, name="live_new_topics"),
 ]

@@ -66,7 +66,7 @@
       .catch(function () {});
   }
 
-  ["post_created", "post_updated", "post_hidden", "post_withdrawn", "live", "ended"].forEach(function (name) {
+  ["post_created", "post_edited", "post_hidden", "post_shown", "post_withdrawn", "live", "ended"].forEach(function (name) {
     document.addEventListener("live:" + name, onLiveEvent);
   });
   document.addEventListener("live:reset", refreshPosts);

@@ -1,0 +1,125 @@
+"""The forum's live channels and what it publishes on them (see docs/live.md).
+
+Channels, registered in ForumConfig.ready():
+
+- ``/topic/<id>``: whoever may read the topic. Events ``post_created``, ``post_edited``,
+  ``post_liked``, ``post_hidden``, ``post_shown``, ``post_withdrawn``, ``topic_state``,
+  ``topic_changed``.
+- ``/category/<id>``: whoever may read the category. Event ``topic_created``.
+- ``/latest``: everyone. Event ``topic_created``.
+
+Payloads carry ids, numbers and counts, never text: a reader of ``/latest`` learns that some
+topic was created, and asks a permission-checked view (forum/live_views.py) what it may see.
+Every function here publishes after the current transaction commits (at once outside one), so
+a rolled-back write sends nothing. The service functions call them, one line each.
+"""
+
+from core.live import publish_many_on_commit, publish_on_commit, register_channel
+
+from . import permissions
+from .models import Category, Post, Topic
+
+
+def topic_channel(topic_id: int) -> str:
+    return f"/topic/{topic_id}"
+
+
+def category_channel(category_id: int) -> str:
+    return f"/category/{category_id}"
+
+
+LATEST = "/latest"
+
+
+def _object_id(channel: str) -> int | None:
+    tail = channel.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() and channel.count("/") == 2 else None
+
+
+def may_read_topic_channel(user, channel: str) -> bool:
+    topic_id = _object_id(channel)
+    if topic_id is None:
+        return False
+    topic = Topic.objects.select_related("category").filter(pk=topic_id).first()
+    return topic is not None and permissions.can_read(user, topic)
+
+
+def may_read_category_channel(user, channel: str) -> bool:
+    category_id = _object_id(channel)
+    if category_id is None:
+        return False
+    category = Category.objects.filter(pk=category_id).first()
+    return category is not None and permissions.can_read_category(user, category)
+
+
+def may_read_latest(user, channel: str) -> bool:
+    # Only "/latest" itself: nothing is published below it.
+    return channel == LATEST
+
+
+def register_channels() -> None:
+    register_channel("/topic", may_read_topic_channel)
+    register_channel("/category", may_read_category_channel)
+    register_channel(LATEST, may_read_latest)
+
+
+# --- Publishing -----------------------------------------------------------------------------
+
+
+def _post_data(post: Post) -> dict:
+    return {"post_id": post.pk, "number": post.number}
+
+
+def post_created(post: Post) -> None:
+    """A post others may see was added (an opening post also announces its topic in the lists).
+
+    Held posts are announced when a moderator approves them, not before.
+    """
+    if post.number == 1:
+        topic_created(post.topic)
+    publish_on_commit(topic_channel(post.topic_id), "post_created", _post_data(post))
+
+
+def topic_created(topic: Topic) -> None:
+    data = {"topic_id": topic.pk}
+    category = topic.category
+    channels = [LATEST, category_channel(category.pk)]
+    if category.parent_id:
+        channels.append(category_channel(category.parent_id))
+    publish_many_on_commit((channel, "topic_created", data) for channel in channels)
+
+
+def post_edited(post: Post) -> None:
+    publish_on_commit(topic_channel(post.topic_id), "post_edited", _post_data(post))
+
+
+def post_liked(post: Post) -> None:
+    """A like given or taken back; the count is read as it stands now (one query)."""
+    like_count = Post.objects.filter(pk=post.pk).values_list("like_count", flat=True).first() or 0
+    publish_on_commit(
+        topic_channel(post.topic_id), "post_liked", {**_post_data(post), "like_count": like_count}
+    )
+
+
+def post_hidden(post: Post) -> None:
+    publish_on_commit(topic_channel(post.topic_id), "post_hidden", _post_data(post))
+
+
+def post_shown(post: Post) -> None:
+    publish_on_commit(topic_channel(post.topic_id), "post_shown", _post_data(post))
+
+
+def post_withdrawn(post: Post) -> None:
+    publish_on_commit(topic_channel(post.topic_id), "post_withdrawn", _post_data(post))
+
+
+def topic_state(topic: Topic) -> None:
+    """Opened, closed, archived or scheduled: pages re-fetch their composer."""
+    publish_on_commit(topic_channel(topic.pk), "topic_state", {"topic_id": topic.pk, "status": topic.status})
+
+
+def topic_changed(*topic_ids: int) -> None:
+    """Posts moved in or out (merge, split, move): numbers on open pages are stale; they offer a reload."""
+    publish_many_on_commit(
+        (topic_channel(topic_id), "topic_changed", {"topic_id": topic_id}) for topic_id in topic_ids
+    )
