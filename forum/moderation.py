@@ -616,6 +616,7 @@ def merge_topics(moderator, source: Topic, target: Topic, reason: str = "") -> T
             reason=reason,
             details={"from_topic": source.pk, "from_title": source.title, "posts": count, "numbers": numbers},
         )
+        forum_live.topic_changed(source.pk, target.pk)  # before the delete forgets source.pk
         try:
             with transaction.atomic():
                 source.delete()
@@ -624,7 +625,6 @@ def merge_topics(moderator, source: Topic, target: Topic, reason: str = "") -> T
                 {"target": _("This topic cannot be removed (an event links it). Merge the other way round.")}
             ) from error
         recount_topic(target.pk)
-        forum_live.topic_changed(source.pk, target.pk)
     target.refresh_from_db()
     return target
 

@@ -34,6 +34,11 @@ MATRIX = {
     "topic": ("get", "/t/{topic.slug}/{topic.pk}", None, READ_ALL),
     "topic_post": ("get", "/t/{topic.slug}/{topic.pk}/2", None, READ_ALL),
     "topic_tree": ("get", "/t/{topic.slug}/{topic.pk}?view=tree", None, READ_ALL),
+    # What open pages fetch after a live event (forum/live_views.py); private topics: test_live.py.
+    "live_posts_after": ("get", "/t/{topic.pk}/live/posts?after=1", None, READ_ALL),
+    "live_post": ("get", "/t/{topic.pk}/live/posts?number=2", None, READ_ALL),
+    "live_composer": ("get", "/t/{topic.pk}/live/composer", None, READ_ALL),
+    "live_new_topics": ("get", "/new-topics.json?id={topic.pk}", None, READ_ALL),
     "latest_rss": ("get", "/latest.rss", None, READ_ALL),
     "category_rss": ("get", "/c/{category.slug}/{category.pk}.rss", None, READ_ALL),
     "topic_rss": ("get", "/t/{topic.slug}/{topic.pk}.rss", None, READ_ALL),
