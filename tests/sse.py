@@ -8,6 +8,7 @@ class SSEClient:
     def __init__(self, server, path: str, headers: dict | None = None, timeout: float = 15):
         self.connection = http.client.HTTPConnection(server.host, server.port, timeout=timeout)
         self.connection.request("GET", path, headers={"Accept": "text/event-stream", **(headers or {})})
+        self.socket = self.connection.sock  # the response keeps using it after the connection lets go
         self.response = self.connection.getresponse()
         self.status = self.response.status
         self.retry = None
@@ -41,6 +42,10 @@ class SSEClient:
                 self.retry = int(value)
             else:
                 fields[name] = value
+
+    def set_timeout(self, seconds: float) -> None:
+        """From now on, next_event raises TimeoutError when nothing arrives for this long."""
+        self.socket.settimeout(seconds)
 
     def close(self) -> None:
         # The response holds its own reference to the socket: close both, or the server never notices.
