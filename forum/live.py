@@ -14,6 +14,7 @@ Every function here publishes after the current transaction commits (at once out
 a rolled-back write sends nothing. The service functions call them, one line each.
 """
 
+from core import live
 from core.live import publish_many_on_commit, publish_on_commit, register_channel
 
 from . import permissions
@@ -61,6 +62,18 @@ def register_channels() -> None:
     register_channel("/topic", may_read_topic_channel)
     register_channel("/category", may_read_category_channel)
     register_channel(LATEST, may_read_latest)
+
+
+def since(topic: Topic) -> str:
+    """The topic page's live cursor at render time (``data-live-since``), "" if the broker is away.
+
+    In the ``channel=id`` form, so the page's other channels (the bell's) start from now.
+    """
+    channel = topic_channel(topic.pk)
+    try:
+        return f"{channel}={live.last_id(channel)}"
+    except Exception:  # noqa: BLE001 - the page renders without replay; its stream starts from now
+        return ""
 
 
 # --- Publishing -----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from taggit.models import Tag
 
 from core.markdown import render as render_markdown
 
+from . import live as forum_live
 from . import moderation, permissions, reading, services
 from .models import (
     RAW_MAX_LENGTH,
@@ -248,6 +249,7 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
     if chunk in {"earlier", "later"}:
         return render(request, "forum/_post_page.html", context)
     services.count_view(topic)
+    context["live_since"] = forum_live.since(topic)  # replay what arrives before the page connects
     context.update(_composer_context(request, topic))
     context.update(moderation.topic_panel(topic))  # summary and highlights (forum/moderation.py)
     context["tags"] = list(topic.tags.all())

@@ -113,12 +113,13 @@
   function start() {
     var channels = channelsOnPage();
     if (!channels.length) return;
+    // Where the page was rendered: replay from there, so nothing falls between render and connect.
+    lastId = document.body.getAttribute("data-live-since") || "";
     if (!window.EventSource || !window.fetch) {
       if (window.fetch) startPolling(channels);
       return;
     }
-    var since = document.body.getAttribute("data-live-since") || "";
-    var source = new EventSource(url(STREAM_URL, channels, { last_event_id: since }));
+    var source = new EventSource(url(STREAM_URL, channels, { last_event_id: lastId }));
     var failures = 0;
     source.onopen = function () { failures = 0; };
     source.onmessage = function (event) {

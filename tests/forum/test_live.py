@@ -287,8 +287,11 @@ def test_new_topics_count_only_what_the_reader_may_see(client):
 
 
 def test_pages_subscribe_to_their_channels(client, topic):
+    services.close_topic(topic, by=ModeratorFactory())  # an event before the page is rendered
     page = client.get(topic.get_absolute_url()).content.decode()
     assert f'data-live-channels="/topic/{topic.pk}"' in page
+    # Replay starts where the page was rendered, so nothing falls between render and connect.
+    assert f'data-live-since="/topic/{topic.pk}={live.last_id(topic_channel(topic))}"' in page
     assert 'id="new-replies-bar" hidden' in page
     assert 'data-live-channels="/latest"' in client.get("/latest").content.decode()
     category = topic.category
@@ -336,3 +339,11 @@ def test_live_fragments_cost_the_same_for_small_and_large_topics(client, signed_
         measured[name] = counts
     expected = {name: [budgets[1 if signed_in else 0]] * 2 for name, budgets in LIVE_BUDGETS.items()}
     assert measured == expected
+
+
+@pytest.mark.redis
+def test_the_topic_page_renders_when_the_live_broker_is_unreachable(client, topic, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get(topic.get_absolute_url())
+    assert response.status_code == 200
+    assert "data-live-since" not in response.content.decode()
