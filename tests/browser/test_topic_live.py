@@ -151,3 +151,21 @@ def test_a_list_shows_a_new_topics_bar(browser, asgi_server):
         expect(page.get_by_role("link", name="Which tools help your council meet online?")).to_be_visible()
     finally:
         page.context.close()
+
+
+def test_a_scheduled_topic_opens_its_composer_at_the_time(browser, asgi_server):
+    from django.utils import timezone
+
+    from forum.models import TopicStatus
+
+    opens_at = timezone.now() + timezone.timedelta(seconds=3)
+    topic = TopicFactory(status=TopicStatus.SCHEDULED, opens_at=opens_at)
+    page = _page(browser, asgi_server, OfficialFactory())
+    try:
+        page.goto(topic.get_absolute_url())
+        expect(page.locator("#composer")).to_contain_text("This topic opens for replies on")
+        # No write happens when the time comes: the page asks for its composer again by itself.
+        expect(page.get_by_label("Your reply (Markdown)")).to_be_visible(timeout=10_000)
+        expect(page.locator("#live-announcer")).to_have_text("This topic is open for replies.")
+    finally:
+        page.context.close()
