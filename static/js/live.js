@@ -120,7 +120,11 @@
     var since = document.body.getAttribute("data-live-since") || "";
     var source = new EventSource(url(STREAM_URL, channels, { last_event_id: since }));
     var failures = 0;
-    source.onopen = function () { failures = 0; };
+    // "stream" once the server has subscribed this page (the response starts after that).
+    source.onopen = function () {
+      failures = 0;
+      document.documentElement.setAttribute("data-live", "stream");
+    };
     source.onmessage = function (event) {
       failures = 0;
       if (event.lastEventId) lastId = event.lastEventId;
@@ -138,7 +142,7 @@
         startPolling(channels);
       }
     };
-    document.documentElement.setAttribute("data-live", "stream");
+    document.documentElement.setAttribute("data-live", "connecting");
   }
 
   document.addEventListener("live:notification", function (e) { updateUnread(e.detail); });
