@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -132,3 +135,23 @@ def test_draft_and_cancelled_events_never_go_live(django_capture_on_commit_callb
     draft.refresh_from_db()
     cancelled.refresh_from_db()
     assert (draft.status, cancelled.status) == ("draft", "cancelled")
+
+
+def test_a_fresh_web_process_knows_every_periodic_task():
+    """`make run` serves one process with the in-process scheduler: every task of the beat
+    schedule must be registered there, although no request has imported the apps' tasks yet."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "from config.celery import app\n"
+        "from core import inprocess\n"
+        "inprocess.load_tasks()\n"
+        "names = [entry['task'] for entry in settings.CELERY_BEAT_SCHEDULE.values()]\n"
+        "print(sorted(name for name in names if name not in app.tasks))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("REDIS_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
