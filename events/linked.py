@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.live import publish_on_commit
+from core.live import is_registered, publish_on_commit
 from forum import launch as forum_launch
 from forum import permissions as forum_permissions
 from forum import services as forum_services
@@ -88,6 +88,19 @@ def _publish(event: Event, name: str, data: dict) -> None:
 
 def event_channel(event: Event) -> str:
     return f"/event/{event.pk}"
+
+
+def live_channels(event: Event, topic_ids: list[int]) -> list[str]:
+    """What the live page follows: the event's channel (going live, ending, replies posted from
+    the page) and, where the forum publishes them, its questions' channels (replies posted
+    anywhere). Only channels some app answers for, so one missing never refuses the stream."""
+    topic_channels = [f"/topic/{pk}" for pk in topic_ids]
+    return [event_channel(event)] + [channel for channel in topic_channels if is_registered(channel)]
+
+
+def reply_posted(event: Event, post: Post) -> None:
+    """A reply posted from the live page: open live pages refetch the newest replies."""
+    _publish(event, "post_created", {"topic_id": post.topic_id, "post_id": post.pk})
 
 
 def notify_live(event: Event, user_ids: list[int]) -> None:
@@ -189,7 +202,7 @@ def live_context(request, event: Event, topics: list[Topic] | None = None) -> di
         "reply_block_reason": block_reason,
         "replies_since_start": replies_since_start,
         "present": presence.people_here(event.pk),
-        "channels": [f"/topic/{pk}" for pk in topic_ids] + [event_channel(event)],
+        "channels": live_channels(event, topic_ids),
     }
 
 

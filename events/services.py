@@ -455,3 +455,24 @@ def run_schedule(now: datetime | None = None) -> dict:
     # Also heals an emptied cache, and moves "coming up" on to the next event.
     banner.refresh()
     return {"started": started, "ended": ended}
+
+
+def reply_live(user, event: Event, topic, raw: str, *, idempotency_key=None):
+    """Someone replies to one of the event's questions from its live page.
+
+    The forum's posting rules apply unchanged (who may reply, rate limits, duplicates, links):
+    PermissionDenied or ValidationError as on the topic page. Returns (post, held): a first post
+    may be held for a moderator's approval. After commit, unless held, a "post_created" on
+    /event/<id> makes every open live page fetch the newest replies.
+    """
+    from forum import services as forum_services
+
+    if not event.linked_topics.filter(pk=topic.pk).exists():
+        raise ValidationError(_("Choose the question you are answering."))
+    with transaction.atomic():
+        forum_services.check_posting(user, raw, kind="reply", idempotency_key=idempotency_key)
+        post = forum_services.create_reply(user, topic, raw, idempotency_key=idempotency_key)
+        held = forum_services.after_posting(user, post, kind="reply")
+        if not held:
+            linked.reply_posted(event, post)
+    return post, held

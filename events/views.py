@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
-from forum import services as forum_services
 
 from . import calendar as ical
 from . import linked, permissions, presence, services
@@ -184,15 +183,13 @@ def live_reply(request, slug: str):
         (t for t in linked.topics_for_page(request, event) if str(t.pk) == request.POST.get("topic")), None
     )
     composer = {"raw": raw, "topic": request.POST.get("topic", ""), "errors": []}
+    held = False
     if topic is None:
         composer["errors"].append(_("Choose the question you are answering."))
     else:
         try:
             key = request.POST.get("idempotency_key") or None
-            # The forum's posting guards (rate limits, duplicates, links) apply here too.
-            forum_services.check_posting(request.user, raw, kind="reply", idempotency_key=key)
-            post = forum_services.create_reply(request.user, topic, raw, idempotency_key=key)
-            forum_services.after_posting(request.user, post, kind="reply")
+            _post, held = services.reply_live(request.user, event, topic, raw, idempotency_key=key)
         except PermissionDenied as refusal:
             composer["errors"].append(str(refusal) or _("You cannot reply to this question now."))
         except ValidationError as error:
@@ -202,9 +199,15 @@ def live_reply(request, slug: str):
         if request.htmx:
             return render(request, "events/_live_discussion.html", context, status=400)
         return render(request, "events/detail.html", context, status=400)
+    notice = (
+        _("Your reply is saved and waits for a moderator's approval before others see it.")
+        if held
+        else _("Your reply is posted.")
+    )
     if request.htmx:
-        return render(request, "events/_live_discussion.html", _detail_context(request, event))
-    messages.success(request, _("Your reply is posted."))
+        context = _detail_context(request, event, composer={"notice": notice})
+        return render(request, "events/_live_discussion.html", context)
+    messages.success(request, notice)
     return redirect(event.get_absolute_url() + "#live-discussion")
 
 

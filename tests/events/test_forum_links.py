@@ -210,3 +210,61 @@ def test_a_category_unlinked_from_the_launch_opens_again(launch):
         category.refresh_from_db()
         assert category.start_access == StartAccess.VERIFIED
         assert {q.status for q in _reload(launch["questions"])} == {TopicStatus.OPEN}
+
+
+def test_a_reply_from_the_live_page_reaches_other_open_live_pages(
+    launch, client, live_backend, django_capture_on_commit_callbacks
+):
+    from core import live
+
+    event = launch["event"]
+    with time_machine.travel(START, tick=False):
+        services.go_live(event, launch["staff"])
+    channel = f"/event/{event.pk}"
+    start = live.last_id(channel)
+    client.force_login(OfficialFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("events:live_reply", args=[event.slug]),
+            {"topic": launch["questions"][0].pk, "raw": "Bogotá's answer, for everyone watching."},
+        )
+    assert response.status_code == 302
+    events, _gap = live.read_after(channel, start)
+    assert [(item.event, item.data["topic_id"]) for item in events] == [
+        ("post_created", launch["questions"][0].pk)
+    ]
+
+
+def test_the_live_page_follows_only_channels_some_app_answers_for(launch, client):
+    from core import live
+
+    event = launch["event"]
+    with time_machine.travel(START, tick=False):
+        services.go_live(event, launch["staff"])
+    client.force_login(OfficialFactory())
+    page = client.get(event.get_absolute_url()).content.decode()
+    topic_channels = [f"/topic/{q.pk}" for q in launch["questions"]]
+    expected = [f"/event/{event.pk}"] + [c for c in topic_channels if live.is_registered(c)]
+    assert f'data-live-channels="{" ".join(expected)}"' in page
+    # Every channel the page asks for can be followed by this person, so the stream opens.
+    user = OfficialFactory()
+    assert all(live.can_subscribe(user, channel) for channel in expected)
+
+
+def test_a_held_live_reply_says_it_waits_for_approval(launch, client, monkeypatch):
+    from forum import moderation
+
+    event = launch["event"]
+    with time_machine.travel(START, tick=False):
+        services.go_live(event, launch["staff"])
+    monkeypatch.setattr(moderation, "needs_approval", lambda user: True)
+    client.force_login(OfficialFactory())
+    response = client.post(
+        reverse("events:live_reply", args=[event.slug]),
+        {"topic": launch["questions"][1].pk, "raw": "A first post, checked by a moderator."},
+        HTTP_HX_REQUEST="true",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "waits for a moderator&#x27;s approval" in page
+    assert "A first post, checked by a moderator." not in page
