@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
@@ -224,7 +225,11 @@ def here(request, slug: str):
     event = _get_event(request, slug)
     if event.is_live:
         presence.mark_here(event.pk)
-    return JsonResponse({"present": presence.people_here(event.pk)})
+    present = presence.people_here(event.pk)
+    label = ngettext("%(people)s person on this page", "%(people)s people on this page", present) % {
+        "people": present
+    }
+    return JsonResponse({"present": present, "label": label})
 
 
 def _ics_response(content: bytes, filename: str) -> HttpResponse:

@@ -284,9 +284,11 @@ def test_open_live_pages_are_counted(client):
     event = EventFactory(status=EventStatus.LIVE, went_live_at=timezone.now())
     for _ in range(3):
         response = client.post(reverse("events:here", args=[event.slug]))
-    assert response.json() == {"present": 3}
+    assert response.json() == {"present": 3, "label": "3 people on this page"}
     page = client.get(event.get_absolute_url()).content.decode()
-    assert '<span data-counter="present">3</span> people on this page' in page
+    assert '<span data-counter="present">3 people on this page</span>' in page
+    other = EventFactory(status=EventStatus.LIVE, went_live_at=timezone.now())
+    assert client.post(reverse("events:here", args=[other.slug])).json()["label"] == "1 person on this page"
 
 
 def test_staff_link_questions_add_speakers_and_sessions_in_the_control_room(client_as):
