@@ -82,6 +82,12 @@ def release_topics(event: Event, actor) -> list[dict]:
     return topics
 
 
+def close_topics(event: Event) -> None:
+    """Some days after the end (as the event asks): its open questions close for replies."""
+    for topic in event.linked_topics.filter(status=TopicStatus.OPEN):
+        forum_services.close_topic(topic)
+
+
 def _publish(event: Event, name: str, data: dict) -> None:
     publish_on_commit(event_channel(event), name, {"event": event.pk, **data})
 

@@ -7,7 +7,7 @@ out through the ``events.send_event_email`` task, queued with
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -55,6 +55,7 @@ EDITABLE_FIELDS = {
     "recording_url",
     "materials",
     "closing_summary",
+    "close_topics_after_days",
     "slug",
 }
 
@@ -452,9 +453,34 @@ def run_schedule(now: datetime | None = None) -> dict:
         started += go_live(event, now=now)
     for event in Event.objects.filter(Q(status=EventStatus.LIVE), ended_at__isnull=True, ends_at__lte=now):
         ended += end_event(event, now=now)
+    closed = 0
+    for event in Event.objects.filter(
+        status=EventStatus.ENDED, close_topics_after_days__isnull=False, topics_closed_at__isnull=True
+    ):
+        closed += close_topics_after_end(event, now=now)
     # Also heals an emptied cache, and moves "coming up" on to the next event.
     banner.refresh()
-    return {"started": started, "ended": ended}
+    return {"started": started, "ended": ended, "closed": closed}
+
+
+def close_topics_after_end(event: Event, *, now: datetime | None = None) -> bool:
+    """Periodic task: close an ended event's linked questions once its close_topics_after_days
+    have passed since the end. Idempotent like go_live (a conditional stamp on topics_closed_at).
+    Returns True for the run that closed them."""
+    now = now or timezone.now()
+    if event.close_topics_after_days is None or event.ended_at is None:
+        return False
+    if event.ended_at + timedelta(days=event.close_topics_after_days) > now:
+        return False
+    with transaction.atomic():
+        stamped = Event.objects.filter(
+            pk=event.pk, status=EventStatus.ENDED, topics_closed_at__isnull=True
+        ).update(topics_closed_at=now)
+        if not stamped:
+            return False
+        linked.close_topics(event)
+    event.topics_closed_at = now
+    return True
 
 
 def reply_live(user, event: Event, topic, raw: str, *, idempotency_key=None):

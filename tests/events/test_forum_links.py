@@ -268,3 +268,45 @@ def test_a_held_live_reply_says_it_waits_for_approval(launch, client, monkeypatc
     assert response.status_code == 200
     assert "waits for a moderator&#x27;s approval" in page
     assert "A first post, checked by a moderator." not in page
+
+
+def test_the_questions_close_the_chosen_number_of_days_after_the_end_once(launch):
+    event = launch["event"]
+    with time_machine.travel(BEFORE, tick=False):
+        services.update_event(event, launch["staff"], close_topics_after_days=7)
+    with time_machine.travel(START, tick=False):
+        tasks.run_schedule()
+    end = event.ends_at
+    with time_machine.travel(end, tick=False):
+        assert tasks.run_schedule() == {"started": 0, "ended": 1, "closed": 0}
+    with time_machine.travel(end + timedelta(days=6, hours=23), tick=False):
+        assert tasks.run_schedule()["closed"] == 0
+    assert {q.status for q in _reload(launch["questions"])} == {TopicStatus.OPEN}
+    with time_machine.travel(end + timedelta(days=7), tick=False):
+        assert tasks.run_schedule()["closed"] == 1
+        assert tasks.run_schedule()["closed"] == 0
+    assert {q.status for q in _reload(launch["questions"])} == {TopicStatus.CLOSED}
+    with pytest.raises(PermissionDenied):
+        forum_services.create_reply(OfficialFactory(), _reload(launch["questions"])[0], "Too late now.")
+
+
+def test_without_a_closing_delay_the_questions_stay_open(launch):
+    event = launch["event"]
+    with time_machine.travel(START, tick=False):
+        tasks.run_schedule()
+    with time_machine.travel(event.ends_at + timedelta(days=400), tick=False):
+        tasks.run_schedule()
+        assert tasks.run_schedule()["closed"] == 0
+    assert {q.status for q in _reload(launch["questions"])} == {TopicStatus.OPEN}
+
+
+def test_the_event_page_says_until_when_the_questions_take_replies(launch, client):
+    event = launch["event"]
+    with time_machine.travel(BEFORE, tick=False):
+        services.update_event(event, launch["staff"], close_topics_after_days=3)
+    with time_machine.travel(START, tick=False):
+        tasks.run_schedule()
+    with time_machine.travel(event.ends_at, tick=False):
+        tasks.run_schedule()
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "The questions take replies until May 20, 2027." in page

@@ -101,16 +101,16 @@ def test_the_periodic_task_takes_the_event_live_at_the_start_and_ends_it_at_the_
         with time_machine.travel(when, tick=False), django_capture_on_commit_callbacks(execute=True):
             return tasks.run_schedule()
 
-    assert run(START - timedelta(seconds=1)) == {"started": 0, "ended": 0}
-    assert run(START) == {"started": 1, "ended": 0}
-    assert run(START + timedelta(seconds=15)) == {"started": 0, "ended": 0}
+    assert run(START - timedelta(seconds=1)) == {"started": 0, "ended": 0, "closed": 0}
+    assert run(START) == {"started": 1, "ended": 0, "closed": 0}
+    assert run(START + timedelta(seconds=15)) == {"started": 0, "ended": 0, "closed": 0}
     event.refresh_from_db()
     assert event.status == EventStatus.LIVE
     assert event.went_live_at == START
     assert Notification.objects.filter(kind="event_live").count() == 1
 
-    assert run(event.ends_at) == {"started": 0, "ended": 1}
-    assert run(event.ends_at + timedelta(minutes=1)) == {"started": 0, "ended": 0}
+    assert run(event.ends_at) == {"started": 0, "ended": 1, "closed": 0}
+    assert run(event.ends_at + timedelta(minutes=1)) == {"started": 0, "ended": 0, "closed": 0}
     event.refresh_from_db()
     assert event.status == EventStatus.ENDED
     assert [m.subject for m in mail.outbox if m.subject.startswith("Thank you")] == [
