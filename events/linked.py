@@ -212,6 +212,17 @@ def live_context(request, event: Event, topics: list[Topic] | None = None) -> di
     }
 
 
+def _stream_item(event: Event) -> tuple[str, bool, str]:
+    from . import stream_check
+
+    if not event.stream_url:
+        return (_("Stream reachable"), not event.is_online, _("No stream link yet."))
+    result = stream_check.last_result(event)
+    if result is None:
+        return (_("Stream reachable"), False, _('Not checked yet: press "Check the stream".'))
+    return (_("Stream reachable"), result["ok"], result["detail"])
+
+
 def checklist(event: Event, counts: dict) -> list[tuple[str, bool, str]]:
     """The control room's checklist: (label, done, detail)."""
     registered = counts.get(RegistrationStatus.REGISTERED, 0)
@@ -234,6 +245,7 @@ def checklist(event: Event, counts: dict) -> list[tuple[str, bool, str]]:
             bool(event.stream_url) or not event.is_online,
             event.stream_url or _("No stream link yet."),
         ),
+        _stream_item(event),
         (
             _("Join link for registered people"),
             bool(event.join_url) or not event.is_online,

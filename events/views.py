@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import staff_required
 
 from . import calendar as ical
-from . import linked, permissions, presence, services
+from . import linked, permissions, presence, services, stream_check
 from .forms import EventForm, ForumLinksForm, MessageForm, RegisterForm, SessionForm, SpeakerForm
 from .models import Event, EventStatus, Registration, RegistrationStatus, Session, Speaker
 
@@ -385,6 +385,12 @@ def control_room(request, slug: str):
                 messages.success(request, _("The event is live."))
             else:
                 messages.info(request, _("The event was already live or has ended."))
+            return redirect("events:control", slug=event.slug)
+        if action == "check_stream":
+            permissions.check_control(request.user, event)
+            result = stream_check.check(event)
+            level = messages.success if result["ok"] else messages.error
+            level(request, result["detail"])
             return redirect("events:control", slug=event.slug)
         if action == "end":
             if services.end_event(event, request.user):
