@@ -107,13 +107,16 @@ def test_a_registered_official_sees_another_officials_reply_arrive_live(browser,
     watcher, speaker = OfficialFactory(), OfficialFactory()
     services.register(watcher, event)
     services.register(speaker, event)
-    services.go_live(event, staff)
-    banner.refresh()
 
     watching = _signed_in_page(browser, asgi_server.url, watcher)
     posting = _signed_in_page(browser, asgi_server.url, speaker)
     try:
+        # The page is open before the start; going live turns it into the live page by itself.
         watching.goto(event.get_absolute_url())
+        expect(watching.locator("html")).to_have_attribute("data-live", "stream")
+        assert watching.locator(".live-room").count() == 0
+        services.go_live(event, staff)
+        expect(watching.locator(".live-room")).to_be_visible()
         expect(watching.locator("html")).to_have_attribute("data-live", "stream")
         assert "Live now" in watching.locator(".live-banner").inner_text()
         audit(watching)
