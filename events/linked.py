@@ -100,8 +100,12 @@ def live_channels(event: Event, topic_ids: list[int]) -> list[str]:
     """What the live page follows: the event's channel (going live, ending, replies posted from
     the page) and, where the forum publishes them, its questions' channels (replies posted
     anywhere). Only channels some app answers for, so one missing never refuses the stream."""
+    from core.live_views import MAX_CHANNELS
+
     topic_channels = [f"/topic/{pk}" for pk in topic_ids]
-    return [event_channel(event)] + [channel for channel in topic_channels if is_registered(channel)]
+    followed = [channel for channel in topic_channels if is_registered(channel)]
+    # A stream takes at most MAX_CHANNELS; beyond that, replies posted on this page still arrive.
+    return [event_channel(event)] + followed[: MAX_CHANNELS - 1]
 
 
 def reply_posted(event: Event, post: Post) -> None:

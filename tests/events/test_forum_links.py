@@ -310,3 +310,15 @@ def test_the_event_page_says_until_when_the_questions_take_replies(launch, clien
         tasks.run_schedule()
     page = client.get(event.get_absolute_url()).content.decode()
     assert "The questions take replies until May 20, 2027." in page
+
+
+def test_an_event_with_many_questions_asks_for_no_more_channels_than_a_stream_takes(monkeypatch):
+    from core import live
+    from core.live_views import MAX_CHANNELS
+    from events import linked
+
+    monkeypatch.setattr(linked, "is_registered", lambda channel: True)
+    event = EventFactory()
+    channels = linked.live_channels(event, list(range(1, 30)))
+    assert len(channels) == MAX_CHANNELS and channels[0] == f"/event/{event.pk}"
+    assert live.valid_channel(channels[-1])
