@@ -16,7 +16,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import User, VerificationState
-from forum import services
+from forum import search, services
 from forum.bulk import SAMPLE_TEXTS, bulk_add_replies
 from forum.models import Category, Post, Topic
 
@@ -129,4 +129,6 @@ class Command(BaseCommand):
                             )
                         )
                 Post.objects.bulk_create(rows, batch_size=BATCH)
+                # Bulk inserts bypass the services: index this batch as they would have.
+                search.index_posts(topic_ids=[topic.pk for topic in batch])
                 progress.update(len(rows))
