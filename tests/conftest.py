@@ -21,6 +21,17 @@ def _tasks_run_in_process():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A request in French or Spanish leaves that language active in the thread (LocaleMiddleware
+    does not switch back); service calls in the next test would answer in it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters and cached pages never leak from one test to the next."""
     from django.core.cache import cache
