@@ -6,7 +6,7 @@ so a topic opens the moment opens_at passes with no worker running.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -68,8 +68,18 @@ def visible_categories(user) -> QuerySet[Category]:
 
 
 def visible_topics(user) -> QuerySet[Topic]:
-    """Topics this person may read (the same rule as can_read)."""
-    return Topic.objects.filter(category__read_access__in=readable_access_levels(user))
+    """Topics this person may read (the same rule as can_read), as lists and search show them.
+
+    A topic whose opening post is hidden (held for a moderator's approval, or hidden after
+    flags) is unlisted, as in Discourse: only its author and moderators still find it here.
+    """
+    topics = Topic.objects.filter(category__read_access__in=readable_access_levels(user))
+    if is_moderator(user):
+        return topics
+    opening_hidden = Exists(Post.objects.filter(topic=OuterRef("pk"), number=1, state=PostState.HIDDEN))
+    if user.is_authenticated:
+        return topics.exclude(Q(opening_hidden) & ~Q(author=user))
+    return topics.exclude(opening_hidden)
 
 
 def can_read_category(user, category: Category) -> bool:
