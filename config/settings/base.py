@@ -143,6 +143,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Sends the emails whose task was lost (broker down during the write, worker crash).
     "notifications-drain-outbox": {"task": "notifications.drain_outbox", "schedule": 60.0},
+    # Runs the forum's notification jobs whose task was lost (a post saved while Redis was down).
+    "forum-drain-notification-jobs": {"task": "forum.drain_notification_jobs", "schedule": 60.0},
 }
 
 # Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True), else EMAIL_BACKEND.
