@@ -103,8 +103,9 @@ def _queue(job_id: int) -> None:
 # --- Running a job (the task and the drain) -------------------------------------------------
 
 
-def run_job(job_id: int) -> int:
-    """Turn one job into notifications and delete it; returns how many people were notified.
+def run_job(job_id: int) -> int | None:
+    """Turn one job into notifications and delete it; returns how many people it addressed
+    (None when the job is already done or another worker holds it).
 
     The job row is locked while it runs, so two workers never run it at once; a job already
     done (or being done) is a no-op.
@@ -117,7 +118,7 @@ def run_job(job_id: int) -> int:
             .first()
         )
         if job is None:
-            return 0
+            return None
         if job.kind == NotificationJobKind.LIKE:
             count = _announce_like(job.post, job.actor)
         elif job.kind == NotificationJobKind.MENTIONS:
