@@ -6,6 +6,7 @@ import sys
 import time
 import uuid
 from email import message_from_string
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -139,7 +140,7 @@ def test_a_real_worker_turns_a_reply_into_exactly_one_email_to_the_replied_to_au
     assert list(Notification.objects.values_list("recipient", "kind")) == [(ana.pk, "reply")]
     messages = _messages(worker)
     assert [m["To"] for m in messages] == [ana.email]
-    assert "Bea replied to you" in messages[0]["Subject"]
+    assert "Bea replied to you" in str(make_header(decode_header(messages[0]["Subject"])))
 
 
 def test_with_redis_unreachable_the_write_succeeds_and_the_email_goes_out_later(
