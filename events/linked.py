@@ -11,7 +11,8 @@ from core.live import is_registered, publish_on_commit
 from forum import launch as forum_launch
 from forum import permissions as forum_permissions
 from forum import services as forum_services
-from forum.models import PinScope, Post, PostState, StartAccess, Topic, TopicStatus
+from forum import watching as forum_watching
+from forum.models import PinScope, Post, PostState, StartAccess, Topic, TopicStatus, WatchLevel, WatchReason
 
 from . import presence
 from .models import Event, EventStatus, RegistrationStatus
@@ -44,6 +45,23 @@ def sync_topics(event: Event, *, moved: bool) -> None:
             # A second hold (the event moved) must not record the held state as the original one.
             held.setdefault(str(category.pk), before)
         Event.objects.filter(pk=event.pk).update(held_start_access=held)
+
+
+def watch_topics(event: Event, user_ids=None) -> None:
+    """Registered people watch the event's linked topics (every registrant when ``user_ids`` is None).
+    A level a person chose for a topic is kept."""
+    if user_ids is None:
+        user_ids = event.registrations.filter(status=RegistrationStatus.REGISTERED).values_list(
+            "user_id", flat=True
+        )
+    forum_watching.watch_automatically(
+        user_ids, event.linked_topics.all(), WatchLevel.WATCHING, WatchReason.EVENT
+    )
+
+
+def unwatch_topics(event: Event, user_ids) -> None:
+    """A cancelled registration: the watches the event made go (levels the person chose stay)."""
+    forum_watching.unwatch_automatic(user_ids, event.linked_topics.all(), WatchReason.EVENT)
 
 
 def release_categories(event: Event, categories) -> None:

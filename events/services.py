@@ -184,6 +184,7 @@ def link_forum(
     with transaction.atomic():
         if topics is not None:
             event.linked_topics.set(topics)
+            linked.watch_topics(event)
         if category is not None:
             Event.objects.filter(pk=event.pk).update(linked_category=category)
             event.linked_category = category
@@ -267,6 +268,8 @@ def register(user, event: Event, *, show_publicly: bool = False, now: datetime |
         registration.queued_at = now
         registration.cancelled_at = None
         registration.save()
+        if status == RegistrationStatus.REGISTERED:
+            linked.watch_topics(locked, [user.pk])
         _email_on_commit(
             "registered" if status == RegistrationStatus.REGISTERED else "waitlisted", locked, [user.pk]
         )
@@ -295,6 +298,7 @@ def cancel_registration(
         current.status = RegistrationStatus.CANCELLED
         current.cancelled_at = now
         current.save(update_fields=["status", "cancelled_at"])
+        linked.unwatch_topics(event, [current.user_id])
         registration.status, registration.cancelled_at = current.status, current.cancelled_at
         promoted = _promote_waitlisted(event)
     return promoted
@@ -312,6 +316,7 @@ def _promote_waitlisted(event: Event) -> Registration | None:
     for registration in queue:
         registration.status = RegistrationStatus.REGISTERED
         registration.save(update_fields=["status"])
+        linked.watch_topics(event, [registration.user_id])
         _email_on_commit("promoted", event, [registration.user_id])
         first = first or registration
     return first

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class ForumConfig(AppConfig):
     name = "forum"
     verbose_name = _("Forum")
+
+    def ready(self):
+        from notifications.hooks import register_already_read
+
+        from .notify import already_read
+
+        # No email for a post the person has read in the site before it was due.
+        register_already_read(already_read)

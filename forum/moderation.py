@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions as accounts_permissions
 
-from . import permissions, search
+from . import notify, permissions, search
 from .models import (
     PATH_DIGITS,
     Category,
@@ -242,6 +242,7 @@ def resolve_review(moderator, item: ReviewItem, decision: str, reason: str = "")
         else:
             if decision == ReviewState.AGREED:
                 Post.objects.filter(pk=post.pk).update(state=PostState.VISIBLE, hidden_reason="")
+                notify.post_approved(post)
                 action = ModerationAction.APPROVE
             elif decision == ReviewState.DISAGREED:
                 why = reason or _("A moderator did not approve this post.")

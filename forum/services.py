@@ -25,7 +25,7 @@ from taggit.models import Tag
 from accounts import permissions as accounts_permissions
 from core.markdown import render
 
-from . import permissions, search
+from . import notify, permissions, search, watching
 from .models import (
     MAX_TAGS,
     PATH_DIGITS,
@@ -47,6 +47,8 @@ from .models import (
     Topic,
     TopicReadState,
     TopicStatus,
+    WatchLevel,
+    WatchReason,
 )
 from .moderation import log_action
 
@@ -256,6 +258,8 @@ def create_topic(
             if tag_names:
                 topic.tags.set(tag_names)
             TopicReadState.objects.create(user=author, topic=topic, last_read_number=1, last_visit_number=1)
+            watching.watch_automatically([author.pk], [topic], WatchLevel.WATCHING, WatchReason.CREATED)
+            notify.post_created(first_post)
             Draft.objects.filter(user=author, key=Draft.NEW_TOPIC).delete()
     except IntegrityError:
         # A concurrent double submit with the same key won the race: return its topic.
@@ -328,6 +332,8 @@ def create_reply(
         if reply_to is not None:
             Post.objects.filter(pk=reply_to.pk).update(reply_count=F("reply_count") + 1)
         _advance_read_state(author, locked, number, now)
+        watching.watch_automatically([author.pk], [locked], WatchLevel.TRACKING, WatchReason.REPLIED)
+        notify.post_created(post)
         Draft.objects.filter(user=author, key=Draft.key_for_topic(topic.pk)).delete()
     topic.refresh_from_db()
     return post
@@ -366,6 +372,7 @@ def edit_post(editor, post: Post, raw: str, *, title: str | None = None) -> Post
                 updated_at=now,
             )
             post.version = F("version") + 1
+        notify.post_edited(post, raw)
         post.raw = raw
         post.cooked = cook(raw)
         post.edited_at = now
@@ -421,6 +428,7 @@ def toggle_like(user, post: Post) -> bool:
             change = -1 if deleted else 1
             if not deleted:
                 Like.objects.create(user=user, post=post)
+                notify.post_liked(post, user)
             Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + change)
             Topic.objects.filter(pk=post.topic_id).update(likes_count=F("likes_count") + change)
     except IntegrityError:

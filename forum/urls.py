@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, moderation_views, search_views, views
+from . import feeds, moderation_views, search_views, views, watch_views
 
 app_name = "forum"
 
@@ -60,4 +60,12 @@ urlpatterns += [
 urlpatterns += [
     path("insights/", moderation_views.insights, name="insights"),
     path("insights.csv", moderation_views.insights_csv, name="insights_csv"),
+]
+
+# --- Watching levels (forum/watch_views.py) -------------------------------------------------
+
+urlpatterns += [
+    path("t/<int:topic_id>/watch", watch_views.topic_watch, name="topic_watch"),
+    path("c/<int:category_id>/watch", watch_views.category_watch, name="category_watch"),
+    path("my/watching", watch_views.my_watching, name="my_watching"),
 ]
