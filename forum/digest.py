@@ -10,12 +10,13 @@ import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import F, Window
+from django.db.models import Exists, F, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from .models import Highlight, Post, PostState, Topic
+from . import permissions
+from .models import Category, Highlight, Post, PostState, Topic
 
 MAX_CONTRIBUTIONS = 500
 MAX_RANGE_DAYS = 366
@@ -121,6 +122,26 @@ def sections(
             )
         )
     return result
+
+
+def category_topics(user, category: Category, start: datetime, end: datetime, limit: int) -> list[Topic]:
+    """The questions of a category and its sub-categories that `user` may read and that have a
+    contribution (a reply, or a highlighted post) written in [start, end), oldest first."""
+    children = permissions.visible_categories(user).filter(parent=category).values("pk")
+    contributed = Post.objects.filter(
+        Q(number__gt=1) | Q(highlight__isnull=False),
+        topic=OuterRef("pk"),
+        state=PostState.VISIBLE,
+        created_at__gte=start,
+        created_at__lt=end,
+    )
+    return list(
+        permissions.visible_topics(user)
+        .filter(Q(category=category) | Q(category__in=children))
+        .filter(Exists(contributed))
+        .select_related("category")
+        .order_by("created_at", "pk")[:limit]
+    )
 
 
 def topic_section(topic: Topic, choice: str | None = None) -> Section:

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,8 +29,6 @@ from .models import (
     FlagReason,
     ModerationAction,
     ModerationLogEntry,
-    Post,
-    PostState,
     ReviewItem,
     ReviewKind,
     ReviewState,
@@ -485,22 +483,8 @@ def category_digest(request, slug: str, category_id: int, markdown: bool = False
     choice = choice if choice in digest_module.CHOICES else ""
     sections, more = [], False
     if not period.errors:
-        children = permissions.visible_categories(request.user).filter(parent=category).values("pk")
-        topics = list(
-            permissions.visible_topics(request.user)
-            .filter(Q(category=category) | Q(category__in=children))
-            .filter(
-                Exists(
-                    Post.objects.filter(
-                        topic=OuterRef("pk"),
-                        state=PostState.VISIBLE,
-                        created_at__gte=period.start,
-                        created_at__lt=period.end,
-                    )
-                )
-            )
-            .select_related("category")
-            .order_by("created_at", "pk")[: CATEGORY_DIGEST_TOPICS + 1]
+        topics = digest_module.category_topics(
+            request.user, category, period.start, period.end, CATEGORY_DIGEST_TOPICS + 1
         )
         more = len(topics) > CATEGORY_DIGEST_TOPICS
         sections = [

@@ -206,3 +206,20 @@ def test_query_budget_does_not_grow_with_topics(client, people, replies):
         assert "Samson Madzokere" in page
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 6, counts
+
+
+def test_at_most_so_many_questions_and_the_reader_is_told(client, category, people, monkeypatch):
+    from forum import moderation_views
+
+    monkeypatch.setattr(moderation_views, "CATEGORY_DIGEST_TOPICS", 1)
+    page = client.get(url(category, MARCH + "&replies=all")).content.decode()
+    assert "How can local governments" in page and "Which are the challenges" not in page
+    assert "Only the first 1 question is shown" in page
+
+
+def test_a_question_opened_in_the_period_without_replies_is_left_out(client, category):
+    opened = TopicFactory(category=category, title="Opened in March, no answer yet")
+    Topic.objects.filter(pk=opened.pk).update(created_at=at(10))
+    Post.objects.filter(topic=opened).update(created_at=at(10))
+    page = client.get(url(category, MARCH + "&replies=all")).content.decode()
+    assert "Opened in March, no answer yet" not in page
