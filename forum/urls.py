@@ -55,6 +55,12 @@ urlpatterns += [
     path("t/<int:topic_id>/surgery", moderation_views.surgery, name="surgery"),
     path("t/<slug:slug>/<int:topic_id>/digest", moderation_views.digest, name="digest"),
     path("t/<slug:slug>/<int:topic_id>/digest.md", moderation_views.digest_md, name="digest_md"),
+    path("c/<slug:slug>/<int:category_id>/digest", moderation_views.category_digest, name="category_digest"),
+    path(
+        "c/<slug:slug>/<int:category_id>/digest.md",
+        moderation_views.category_digest_md,
+        name="category_digest_md",
+    ),
 ]
 
 urlpatterns += [
