@@ -571,12 +571,7 @@ def topic_status(request, topic_id: int):
         else:
             services.unpin_topic(topic, by=by)
     elif status == "visible":
-        if not enabled:
-            return error_response(
-                [_("Unlisting topics is not available on this forum: close or archive the topic instead.")],
-                "invalid_parameters",
-                422,
-            )
+        (services.relist_topic if enabled else services.unlist_topic)(topic, by=by)
     else:
         raise bad_parameter(_("status must be one of: closed, archived, pinned, pinned_globally, visible."))
     return json_response({"success": "OK", "topic_status_update": None})

@@ -142,6 +142,9 @@ class Topic(models.Model):
     pinned_at = models.DateTimeField(null=True, blank=True)
     pinned_until = models.DateTimeField(_("pinned until"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=8, default="en")
+    # Unlisted, as Discourse's "visible: false": left out of lists, feeds and search for all but
+    # moderators; its own URL still opens for anyone who may read the category.
+    unlisted = models.BooleanField(_("unlisted"), default=False)
     tags = TaggableManager(blank=True)
     # People allowed to reply before opens_at (the events app fills it with speakers).
     invited_posters = models.ManyToManyField(
@@ -483,6 +486,8 @@ class ModerationAction(models.TextChoices):
     HIGHLIGHT = "highlight", _("Highlighted a key contribution")
     UNHIGHLIGHT = "unhighlight", _("Removed a highlight")
     SUMMARY = "summary", _("Wrote the topic summary")
+    UNLIST = "unlist", _("Unlisted")
+    RELIST = "relist", _("Listed again")
 
 
 class ModerationLogEntry(models.Model):

@@ -67,15 +67,22 @@ def visible_categories(user) -> QuerySet[Category]:
     return Category.objects.filter(read_access__in=readable_access_levels(user))
 
 
-def visible_topics(user) -> QuerySet[Topic]:
-    """Topics this person may read (the same rule as can_read), as lists and search show them.
+def readable_topics(user) -> QuerySet[Topic]:
+    """Every topic this person may open by its link (the same rule as can_read), listed or not."""
+    return Topic.objects.filter(category__read_access__in=readable_access_levels(user))
 
-    A topic whose opening post is hidden (held for a moderator's approval, or hidden after
-    flags) is unlisted, as in Discourse: only its author and moderators still find it here.
+
+def visible_topics(user) -> QuerySet[Topic]:
+    """Topics this person may read, as lists, feeds and search show them.
+
+    Unlisted topics stay out for all but moderators, as in Discourse ("visible: false"); so does a
+    topic whose opening post is hidden (held for a moderator's approval, or hidden after flags),
+    for all but its author and moderators. Both still open by their link (can_read).
     """
-    topics = Topic.objects.filter(category__read_access__in=readable_access_levels(user))
+    topics = readable_topics(user)
     if is_moderator(user):
         return topics
+    topics = topics.filter(unlisted=False)
     opening_hidden = Exists(Post.objects.filter(topic=OuterRef("pk"), number=1, state=PostState.HIDDEN))
     if user.is_authenticated:
         return topics.exclude(Q(opening_hidden) & ~Q(author=user))

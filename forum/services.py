@@ -630,6 +630,24 @@ def archive_topic(topic: Topic, *, by=None) -> Topic:
     return topic
 
 
+def unlist_topic(topic: Topic, *, by=None) -> Topic:
+    """Leave the topic out of lists, feeds and search (moderators still see it); its link still opens."""
+    _check_actor(by)
+    Topic.objects.filter(pk=topic.pk).update(unlisted=True)
+    _log(by, ModerationAction.UNLIST, topic=topic)
+    topic.refresh_from_db()
+    return topic
+
+
+def relist_topic(topic: Topic, *, by=None) -> Topic:
+    """Show an unlisted topic in lists, feeds and search again. Moderators or the system."""
+    _check_actor(by)
+    Topic.objects.filter(pk=topic.pk).update(unlisted=False)
+    _log(by, ModerationAction.RELIST, topic=topic)
+    topic.refresh_from_db()
+    return topic
+
+
 def invite_posters(topic: Topic, users: Iterable, *, by=None) -> None:
     """Allow these people to reply before the topic opens (the events app adds its speakers)."""
     _check_actor(by)

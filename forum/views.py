@@ -672,6 +672,10 @@ def moderate_topic(request, topic_id: int):
             )
         elif action == "archive":
             services.archive_topic(topic, by=by)
+        elif action == "unlist":
+            services.unlist_topic(topic, by=by)
+        elif action == "relist":
+            services.relist_topic(topic, by=by)
         else:
             return HttpResponse(status=400)
     except ValidationError as error:

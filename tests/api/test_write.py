@@ -280,8 +280,12 @@ def test_topic_status_by_moderators(api_as):
     put("archived", "true")
     topic.refresh_from_db()
     assert topic.status == TopicStatus.ARCHIVED
-    assert put("visible", "false").status_code == 422
+    assert put("visible", "false").json() == {"success": "OK", "topic_status_update": None}
+    topic.refresh_from_db()
+    assert topic.unlisted
     assert put("visible", "true").status_code == 200
+    topic.refresh_from_db()
+    assert not topic.unlisted
     assert put("exploded", "true").status_code == 400
 
 
@@ -295,6 +299,35 @@ def test_topic_status_is_for_moderators_only(api_as):
     assert response.status_code == 403
     topic.refresh_from_db()
     assert topic.status == TopicStatus.OPEN
+
+
+def test_an_unlisted_topic_leaves_api_lists_for_members_only(api_as):
+    topic = TopicFactory()
+    services.create_reply(topic.author, topic, "Still reachable by its link.")
+    moderator = api_as("moderator")
+    member = api_as("verified")
+    moderator.put(
+        f"/t/{topic.pk}/status",
+        "status=visible&enabled=false",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    def listed(client, path):
+        return topic.pk in [row["id"] for row in client.get(path).json()["topic_list"]["topics"]]
+
+    for path in ("/latest.json", "/top.json", f"/c/{topic.category.slug}/{topic.category.pk}.json"):
+        assert not listed(member, path)
+        assert listed(moderator, path)
+    assert topic.pk not in [p["topic_id"] for p in member.get("/posts.json").json()["latest_posts"]]
+    reading = member.get(f"/t/{topic.pk}.json")
+    assert reading.status_code == 200
+    assert reading.json()["visible"] is False
+    moderator.put(
+        f"/t/{topic.pk}/status",
+        "status=visible&enabled=true",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert listed(member, "/latest.json")
 
 
 def test_staff_create_categories(api_as):

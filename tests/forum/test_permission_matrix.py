@@ -92,6 +92,12 @@ MATRIX = {
         {"action": "close"},
         expect(403, anonymous=LOGIN, moderator=302, staff=302),
     ),
+    "moderate_unlist": (
+        "post",
+        "/t/{topic.pk}/moderate",
+        {"action": "unlist"},
+        expect(403, anonymous=LOGIN, moderator=302, staff=302),
+    ),
     "preview": ("post", "/composer/preview", {"raw": "**hi**"}, expect(200, anonymous=403)),
     "save_draft": (
         "post",
