@@ -153,7 +153,7 @@ def _pinned(topic: Topic) -> bool:
 def _topic_state(topic: Topic) -> dict:
     status = topic.effective_status()
     return {
-        "visible": True,
+        "visible": not topic.unlisted,
         "closed": status in (TopicStatus.CLOSED, TopicStatus.ARCHIVED),
         "archived": status == TopicStatus.ARCHIVED,
         "pinned": _pinned(topic),

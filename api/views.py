@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from taggit.models import TaggedItem
 
 from accounts import permissions as accounts_permissions
-from forum import permissions, reading, services
-from forum.models import Category, Like, PinScope, Post, PostState, Topic, current_language
+from forum import moderation, permissions, reading, services
+from forum.models import Category, FlagReason, Like, PinScope, Post, PostState, Topic, current_language
 
 from . import serializers
 from .http import (
@@ -417,18 +417,11 @@ def _unprocessable(action: str, error: ValidationError):
     )
 
 
-def _moderation_hook(name: str):
-    """The moderation branch's posting checks (rate limits, duplicates, approval), once merged."""
-    return getattr(services, name, None)
-
-
 def _create_post(request):
     params = Params(request)
     user = request.user
     raw = params.get("raw") or ""
     topic_id = params.get_int("topic_id")
-    check_posting = _moderation_hook("check_posting")
-    after_posting = _moderation_hook("after_posting")
     try:
         if topic_id:
             topic = _readable_topic(request, topic_id)
@@ -437,19 +430,16 @@ def _create_post(request):
                 reply_to = topic.posts.filter(number=number).first()
                 if reply_to is None:
                     raise bad_parameter(_("reply_to_post_number is not a post of this topic."))
-            if check_posting:
-                check_posting(user, raw, kind="reply")
+            services.check_posting(user, raw, kind="reply")
             post = services.create_reply(user, topic, raw, reply_to=reply_to)
-            if after_posting:
-                after_posting(user, post, kind="reply")
+            services.after_posting(user, post, kind="reply")
         else:
             category_id = params.get_int("category")
             if category_id is None:
                 raise ValidationError({"category": _("Choose a category where you may start topics.")})
             category = get_object_or_404(Category, pk=category_id)
             tags = [str(tag) for tag in params.getlist("tags") if str(tag).strip()]
-            if check_posting:
-                check_posting(user, raw, kind="topic")
+            services.check_posting(user, raw, kind="topic")
             topic = services.create_topic(
                 user,
                 category,
@@ -458,8 +448,7 @@ def _create_post(request):
                 tags=tags,
                 language=current_language(),
             )
-            if after_posting:
-                after_posting(user, topic, kind="topic")
+            services.after_posting(user, topic, kind="topic")
             post = topic.posts.get(number=1)
     except ValidationError as error:
         return _unprocessable("create_post", error)
@@ -484,34 +473,49 @@ def _edit_post(request, post: Post):
 
 # --- Likes and flags ------------------------------------------------------------------------
 
-# Discourse's post_action_type_id for flags -> our flag reasons (the moderation branch).
-FLAG_REASONS = {3: "off_topic", 4: "inappropriate", 7: "notify_moderators", 8: "spam"}
+# Discourse's post_action_type_id for flags -> the forum's flag reasons (forum/moderation.py).
+FLAG_REASONS = {
+    3: FlagReason.OFF_TOPIC,
+    4: FlagReason.INAPPROPRIATE,
+    7: FlagReason.NOTIFY_MODERATORS,
+    8: FlagReason.SPAM,
+}
 
 
 @api_view(("POST",))
 def post_actions(request):
+    """Like (2) or flag (3, 4, 7 with `message`, 8) a post, with the rules of the site's pages.
+
+    Flags: verified officials and moderators who can read the post, not their own, once per
+    post (403 otherwise, as Discourse answers an action it does not allow); a note to the
+    moderators without `message` is 422. The flag goes to the review queue and may hide the post.
+    """
     params = Params(request)
     post_id = params.get_int("id", required=True)
     action = params.get_int("post_action_type_id", required=True)
     post = _readable_post(request, pk=post_id)
+    flagged = None
     if action == serializers.LIKE:
         if Like.objects.filter(user=request.user, post=post).exists():
             return _forbidden(_("You have already liked this post."))
         services.toggle_like(request.user, post)
     elif action in FLAG_REASONS:
-        flag_post = _moderation_hook("flag_post")
-        if flag_post is None:
-            return error_response(
-                [_("Flagging posts is not available on this forum yet.")], "invalid_parameters", 422
-            )
+        moderation.check_flag(request.user, post)
+        if moderation.has_flagged(request.user, post):
+            return _forbidden(_("You have already flagged this post."))
         try:
-            flag_post(request.user, post, FLAG_REASONS[action], str(params.get("message") or ""))
+            services.flag_post(request.user, post, FLAG_REASONS[action], str(params.get("message") or ""))
         except ValidationError as error:
             return _unprocessable("flag_post", error)
+        flagged = action
     else:
         raise bad_parameter(_("This post_action_type_id is not supported: %(id)s.") % {"id": action})
     post = Post.objects.select_related(*POST_RELATED).get(pk=post.pk)
-    return json_response(_post_json(request, post))
+    data = _post_json(request, post)
+    if flagged is not None:
+        # Discourse lists the flag the person just made; who else flagged stays with moderators.
+        data["actions_summary"].append({"id": flagged, "acted": True, "can_undo": False})
+    return json_response(data)
 
 
 @api_view(("DELETE",))
@@ -567,12 +571,7 @@ def topic_status(request, topic_id: int):
         else:
             services.unpin_topic(topic, by=by)
     elif status == "visible":
-        if not enabled:
-            return error_response(
-                [_("Unlisting topics is not available on this forum: close or archive the topic instead.")],
-                "invalid_parameters",
-                422,
-            )
+        (services.relist_topic if enabled else services.unlist_topic)(topic, by=by)
     else:
         raise bad_parameter(_("status must be one of: closed, archived, pinned, pinned_globally, visible."))
     return json_response({"success": "OK", "topic_status_update": None})

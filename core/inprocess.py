@@ -15,6 +15,7 @@ from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
 _started = threading.Event()
+_tasks_loaded = threading.Event()
 
 
 def _interval_seconds(schedule) -> float:
@@ -26,10 +27,22 @@ def _interval_seconds(schedule) -> float:
     return schedule.run_every.total_seconds()
 
 
+def load_tasks() -> None:
+    """Import every app's tasks.py once. Celery discovers them lazily (a worker does it as it
+    starts); the web process must too, or a task no request has imported yet is "not registered"."""
+    if _tasks_loaded.is_set():
+        return
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    _tasks_loaded.set()
+
+
 def run_due(last_run: dict[str, float], now: float) -> list[str]:
     """Run every entry of CELERY_BEAT_SCHEDULE whose interval has passed; return their names."""
     from config.celery import app
 
+    load_tasks()
     ran = []
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         if now - last_run.get(name, float("-inf")) < _interval_seconds(entry["schedule"]):

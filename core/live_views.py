@@ -9,6 +9,7 @@ import logging
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -53,6 +54,12 @@ async def stream(request):
     if refusal is not None:
         status, message = refusal
         return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    if not isinstance(request, ASGIRequest):
+        # Under WSGI (runserver, the test live server) an endless response would hold a
+        # server thread for good; the page polls instead. Production serves ASGI (uvicorn).
+        return HttpResponse(
+            _("Live updates are unavailable."), status=503, content_type="text/plain; charset=utf-8"
+        )
     given = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
     try:
         subscription = await live.subscribe(channels, live.decode_cursor(given, channels))

@@ -69,6 +69,7 @@ class EventForm(forms.ModelForm):
             "recording_url",
             "materials",
             "closing_summary",
+            "close_topics_after_days",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 6}),

@@ -7,11 +7,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.live import publish_on_commit
+from core.live import is_registered, publish_on_commit
 from forum import launch as forum_launch
 from forum import permissions as forum_permissions
 from forum import services as forum_services
-from forum.models import PinScope, Post, PostState, StartAccess, Topic, TopicStatus
+from forum import watching as forum_watching
+from forum.models import PinScope, Post, PostState, StartAccess, Topic, TopicStatus, WatchLevel, WatchReason
 
 from . import presence
 from .models import Event, EventStatus, RegistrationStatus
@@ -44,6 +45,23 @@ def sync_topics(event: Event, *, moved: bool) -> None:
             # A second hold (the event moved) must not record the held state as the original one.
             held.setdefault(str(category.pk), before)
         Event.objects.filter(pk=event.pk).update(held_start_access=held)
+
+
+def watch_topics(event: Event, user_ids=None) -> None:
+    """Registered people watch the event's linked topics (every registrant when ``user_ids`` is None).
+    A level a person chose for a topic is kept."""
+    if user_ids is None:
+        user_ids = event.registrations.filter(status=RegistrationStatus.REGISTERED).values_list(
+            "user_id", flat=True
+        )
+    forum_watching.watch_automatically(
+        user_ids, event.linked_topics.all(), WatchLevel.WATCHING, WatchReason.EVENT
+    )
+
+
+def unwatch_topics(event: Event, user_ids) -> None:
+    """A cancelled registration: the watches the event made go (levels the person chose stay)."""
+    forum_watching.unwatch_automatic(user_ids, event.linked_topics.all(), WatchReason.EVENT)
 
 
 def release_categories(event: Event, categories) -> None:
@@ -82,12 +100,35 @@ def release_topics(event: Event, actor) -> list[dict]:
     return topics
 
 
+def close_topics(event: Event) -> None:
+    """Some days after the end (as the event asks): its open questions close for replies."""
+    for topic in event.linked_topics.filter(status=TopicStatus.OPEN):
+        forum_services.close_topic(topic)
+
+
 def _publish(event: Event, name: str, data: dict) -> None:
     publish_on_commit(event_channel(event), name, {"event": event.pk, **data})
 
 
 def event_channel(event: Event) -> str:
     return f"/event/{event.pk}"
+
+
+def live_channels(event: Event, topic_ids: list[int]) -> list[str]:
+    """What the live page follows: the event's channel (going live, ending, replies posted from
+    the page) and, where the forum publishes them, its questions' channels (replies posted
+    anywhere). Only channels some app answers for, so one missing never refuses the stream."""
+    from core.live_views import MAX_CHANNELS
+
+    topic_channels = [f"/topic/{pk}" for pk in topic_ids]
+    followed = [channel for channel in topic_channels if is_registered(channel)]
+    # A stream takes at most MAX_CHANNELS; beyond that, replies posted on this page still arrive.
+    return [event_channel(event)] + followed[: MAX_CHANNELS - 1]
+
+
+def reply_posted(event: Event, post: Post) -> None:
+    """A reply posted from the live page: open live pages refetch the newest replies."""
+    _publish(event, "post_created", {"topic_id": post.topic_id, "post_id": post.pk})
 
 
 def notify_live(event: Event, user_ids: list[int]) -> None:
@@ -189,8 +230,19 @@ def live_context(request, event: Event, topics: list[Topic] | None = None) -> di
         "reply_block_reason": block_reason,
         "replies_since_start": replies_since_start,
         "present": presence.people_here(event.pk),
-        "channels": [f"/topic/{pk}" for pk in topic_ids] + [event_channel(event)],
+        "channels": live_channels(event, topic_ids),
     }
+
+
+def _stream_item(event: Event) -> tuple[str, bool, str]:
+    from . import stream_check
+
+    if not event.stream_url:
+        return (_("Stream reachable"), not event.is_online, _("No stream link yet."))
+    result = stream_check.last_result(event)
+    if result is None:
+        return (_("Stream reachable"), False, _('Not checked yet: press "Check the stream".'))
+    return (_("Stream reachable"), result["ok"], result["detail"])
 
 
 def checklist(event: Event, counts: dict) -> list[tuple[str, bool, str]]:
@@ -215,6 +267,7 @@ def checklist(event: Event, counts: dict) -> list[tuple[str, bool, str]]:
             bool(event.stream_url) or not event.is_online,
             event.stream_url or _("No stream link yet."),
         ),
+        _stream_item(event),
         (
             _("Join link for registered people"),
             bool(event.join_url) or not event.is_online,

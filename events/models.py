@@ -148,6 +148,16 @@ class Event(models.Model):
     recording_url = models.URLField(_("recording link"), blank=True, validators=[validate_https])
     materials = models.TextField(_("materials"), blank=True, help_text=_("Links to slides and documents."))
     closing_summary = models.TextField(_("closing summary"), blank=True)
+    close_topics_after_days = models.PositiveSmallIntegerField(
+        _("close the questions after (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Days after the end when the linked questions close for replies. Leave empty to keep them open."
+        ),
+    )
+    # Stamped when the linked topics were closed after the end, so the schedule does it once.
+    topics_closed_at = models.DateTimeField(null=True, blank=True)
     # Bumped whenever the time changes, so calendar programs replace the old entry.
     sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
@@ -230,6 +240,13 @@ class Event(models.Model):
     @property
     def is_multi_day(self) -> bool:
         return self.local_starts_at.date() != self.local_ends_at.date()
+
+    @property
+    def topics_close_at(self):
+        """When the linked questions close after the end (None: they stay open)."""
+        if self.close_topics_after_days is None or self.ended_at is None:
+            return None
+        return self.ended_at + timedelta(days=self.close_topics_after_days)
 
     def join_link_visible_from(self):
         return self.starts_at - JOIN_LINK_LEAD

@@ -7,7 +7,7 @@ out through the ``events.send_event_email`` task, queued with
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -55,6 +55,7 @@ EDITABLE_FIELDS = {
     "recording_url",
     "materials",
     "closing_summary",
+    "close_topics_after_days",
     "slug",
 }
 
@@ -183,6 +184,7 @@ def link_forum(
     with transaction.atomic():
         if topics is not None:
             event.linked_topics.set(topics)
+            linked.watch_topics(event)
         if category is not None:
             Event.objects.filter(pk=event.pk).update(linked_category=category)
             event.linked_category = category
@@ -266,6 +268,8 @@ def register(user, event: Event, *, show_publicly: bool = False, now: datetime |
         registration.queued_at = now
         registration.cancelled_at = None
         registration.save()
+        if status == RegistrationStatus.REGISTERED:
+            linked.watch_topics(locked, [user.pk])
         _email_on_commit(
             "registered" if status == RegistrationStatus.REGISTERED else "waitlisted", locked, [user.pk]
         )
@@ -294,6 +298,7 @@ def cancel_registration(
         current.status = RegistrationStatus.CANCELLED
         current.cancelled_at = now
         current.save(update_fields=["status", "cancelled_at"])
+        linked.unwatch_topics(event, [current.user_id])
         registration.status, registration.cancelled_at = current.status, current.cancelled_at
         promoted = _promote_waitlisted(event)
     return promoted
@@ -311,6 +316,7 @@ def _promote_waitlisted(event: Event) -> Registration | None:
     for registration in queue:
         registration.status = RegistrationStatus.REGISTERED
         registration.save(update_fields=["status"])
+        linked.watch_topics(event, [registration.user_id])
         _email_on_commit("promoted", event, [registration.user_id])
         first = first or registration
     return first
@@ -452,6 +458,52 @@ def run_schedule(now: datetime | None = None) -> dict:
         started += go_live(event, now=now)
     for event in Event.objects.filter(Q(status=EventStatus.LIVE), ended_at__isnull=True, ends_at__lte=now):
         ended += end_event(event, now=now)
+    closed = 0
+    for event in Event.objects.filter(
+        status=EventStatus.ENDED, close_topics_after_days__isnull=False, topics_closed_at__isnull=True
+    ):
+        closed += close_topics_after_end(event, now=now)
     # Also heals an emptied cache, and moves "coming up" on to the next event.
     banner.refresh()
-    return {"started": started, "ended": ended}
+    return {"started": started, "ended": ended, "closed": closed}
+
+
+def close_topics_after_end(event: Event, *, now: datetime | None = None) -> bool:
+    """Periodic task: close an ended event's linked questions once its close_topics_after_days
+    have passed since the end. Idempotent like go_live (a conditional stamp on topics_closed_at).
+    Returns True for the run that closed them."""
+    now = now or timezone.now()
+    if event.close_topics_after_days is None or event.ended_at is None:
+        return False
+    if event.ended_at + timedelta(days=event.close_topics_after_days) > now:
+        return False
+    with transaction.atomic():
+        stamped = Event.objects.filter(
+            pk=event.pk, status=EventStatus.ENDED, topics_closed_at__isnull=True
+        ).update(topics_closed_at=now)
+        if not stamped:
+            return False
+        linked.close_topics(event)
+    event.topics_closed_at = now
+    return True
+
+
+def reply_live(user, event: Event, topic, raw: str, *, idempotency_key=None):
+    """Someone replies to one of the event's questions from its live page.
+
+    The forum's posting rules apply unchanged (who may reply, rate limits, duplicates, links):
+    PermissionDenied or ValidationError as on the topic page. Returns (post, held): a first post
+    may be held for a moderator's approval. After commit, unless held, a "post_created" on
+    /event/<id> makes every open live page fetch the newest replies.
+    """
+    from forum import services as forum_services
+
+    if not event.linked_topics.filter(pk=topic.pk).exists():
+        raise ValidationError(_("Choose the question you are answering."))
+    with transaction.atomic():
+        forum_services.check_posting(user, raw, kind="reply", idempotency_key=idempotency_key)
+        post = forum_services.create_reply(user, topic, raw, idempotency_key=idempotency_key)
+        held = forum_services.after_posting(user, post, kind="reply")
+        if not held:
+            linked.reply_posted(event, post)
+    return post, held

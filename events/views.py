@@ -11,13 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
-from forum import services as forum_services
 
 from . import calendar as ical
-from . import linked, permissions, presence, services
+from . import linked, permissions, presence, services, stream_check
 from .forms import EventForm, ForumLinksForm, MessageForm, RegisterForm, SessionForm, SpeakerForm
 from .models import Event, EventStatus, Registration, RegistrationStatus, Session, Speaker
 
@@ -184,15 +184,13 @@ def live_reply(request, slug: str):
         (t for t in linked.topics_for_page(request, event) if str(t.pk) == request.POST.get("topic")), None
     )
     composer = {"raw": raw, "topic": request.POST.get("topic", ""), "errors": []}
+    held = False
     if topic is None:
         composer["errors"].append(_("Choose the question you are answering."))
     else:
         try:
             key = request.POST.get("idempotency_key") or None
-            # The forum's posting guards (rate limits, duplicates, links) apply here too.
-            forum_services.check_posting(request.user, raw, kind="reply", idempotency_key=key)
-            post = forum_services.create_reply(request.user, topic, raw, idempotency_key=key)
-            forum_services.after_posting(request.user, post, kind="reply")
+            _post, held = services.reply_live(request.user, event, topic, raw, idempotency_key=key)
         except PermissionDenied as refusal:
             composer["errors"].append(str(refusal) or _("You cannot reply to this question now."))
         except ValidationError as error:
@@ -202,9 +200,15 @@ def live_reply(request, slug: str):
         if request.htmx:
             return render(request, "events/_live_discussion.html", context, status=400)
         return render(request, "events/detail.html", context, status=400)
+    notice = (
+        _("Your reply is saved and waits for a moderator's approval before others see it.")
+        if held
+        else _("Your reply is posted.")
+    )
     if request.htmx:
-        return render(request, "events/_live_discussion.html", _detail_context(request, event))
-    messages.success(request, _("Your reply is posted."))
+        context = _detail_context(request, event, composer={"notice": notice})
+        return render(request, "events/_live_discussion.html", context)
+    messages.success(request, notice)
     return redirect(event.get_absolute_url() + "#live-discussion")
 
 
@@ -221,7 +225,11 @@ def here(request, slug: str):
     event = _get_event(request, slug)
     if event.is_live:
         presence.mark_here(event.pk)
-    return JsonResponse({"present": presence.people_here(event.pk)})
+    present = presence.people_here(event.pk)
+    label = ngettext("%(people)s person on this page", "%(people)s people on this page", present) % {
+        "people": present
+    }
+    return JsonResponse({"present": present, "label": label})
 
 
 def _ics_response(content: bytes, filename: str) -> HttpResponse:
@@ -377,6 +385,12 @@ def control_room(request, slug: str):
                 messages.success(request, _("The event is live."))
             else:
                 messages.info(request, _("The event was already live or has ended."))
+            return redirect("events:control", slug=event.slug)
+        if action == "check_stream":
+            permissions.check_control(request.user, event)
+            result = stream_check.check(event)
+            level = messages.success if result["ok"] else messages.error
+            level(request, result["detail"])
             return redirect("events:control", slug=event.slug)
         if action == "end":
             if services.end_event(event, request.user):

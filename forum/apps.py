@@ -7,6 +7,11 @@ class ForumConfig(AppConfig):
     verbose_name = _("Forum")
 
     def ready(self):
-        from . import live
+        from notifications.hooks import register_already_read
 
-        live.register_channels()
+        from . import live
+        from .notify import already_read
+
+        live.register_channels()  # /topic, /category, /latest (forum/live.py)
+        # No email for a post the person has read in the site before it was due.
+        register_already_read(already_read)

@@ -1,17 +1,27 @@
 """The digest ("who said what"): each question, then its contributions as quotations with the
 author's name, position and organisation, as a printable page or as Markdown.
 
-Read-only; a fixed number of queries per topic (the events app calls topic_sections for all its
-linked questions).
+Read-only. ``sections`` builds the digest of any set of topics (one topic, an event's linked
+questions, a category over a date range) in at most two queries, whatever the number of topics
+and posts; at most MAX_CONTRIBUTIONS per question.
 """
 
+import zoneinfo
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
+from django.db.models import Exists, F, OuterRef, Q, Window
+from django.db.models.functions import RowNumber
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from .models import Highlight, Post, PostState, Topic
+from . import permissions
+from .models import Category, Highlight, Post, PostState, Topic
 
 MAX_CONTRIBUTIONS = 500
+MAX_RANGE_DAYS = 366
+DEFAULT_RANGE_DAYS = 30
+CHOICES = ("highlighted", "all")
 
 
 @dataclass
@@ -45,35 +55,166 @@ def _contribution(post: Post) -> Contribution:
     )
 
 
+def _first_per_topic(queryset, order):
+    """At most MAX_CONTRIBUTIONS rows per topic, in one query (a window over each topic)."""
+    return queryset.annotate(rank=Window(RowNumber(), partition_by=[F("topic_id")], order_by=order)).filter(
+        rank__lte=MAX_CONTRIBUTIONS
+    )
+
+
+def sections(
+    topics: list[Topic],
+    choice: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[Section]:
+    """One section a topic, in the order given: its highlighted contributions, or all its replies.
+
+    ``choice`` "highlighted" or "all" applies to every topic; otherwise each topic shows its
+    highlighted contributions when it has any, else all its replies. ``start`` (inclusive) and
+    ``end`` (exclusive) keep only posts written in that period. Two queries at most.
+    """
+    if not topics:
+        return []
+    by_pk = {topic.pk: topic for topic in topics}
+    period = {}
+    if start is not None:
+        period["created_at__gte"] = start
+    if end is not None:
+        period["created_at__lt"] = end
+    highlighted: dict[int, list[Post]] = {pk: [] for pk in by_pk}
+    if choice != "all":
+        rows = _first_per_topic(
+            Highlight.objects.filter(
+                topic__in=list(by_pk),
+                post__state=PostState.VISIBLE,
+                **{f"post__{key}": value for key, value in period.items()},
+            ).select_related("post__author__organisation"),
+            [F("post__number").asc()],
+        ).order_by("topic_id", "post__number")
+        for row in rows:
+            highlighted[row.topic_id].append(row.post)
+    chosen = {
+        pk: choice if choice in CHOICES else ("highlighted" if highlighted[pk] else "all") for pk in by_pk
+    }
+    replies: dict[int, list[Post]] = {pk: [] for pk in by_pk}
+    wanting_all = [pk for pk, value in chosen.items() if value == "all"]
+    if wanting_all:
+        rows = _first_per_topic(
+            Post.objects.filter(
+                topic__in=wanting_all, state=PostState.VISIBLE, number__gt=1, **period
+            ).select_related("author__organisation"),
+            [F("number").asc()],
+        ).order_by("topic_id", "number")
+        for post in rows:
+            replies[post.topic_id].append(post)
+    result = []
+    for topic in topics:
+        posts = highlighted[topic.pk] if chosen[topic.pk] == "highlighted" else replies[topic.pk]
+        for post in posts:
+            post.topic = topic
+        result.append(
+            Section(
+                topic=topic,
+                question=topic.localized_title,
+                choice=chosen[topic.pk],
+                contributions=[_contribution(post) for post in posts],
+            )
+        )
+    return result
+
+
+def category_topics(user, category: Category, start: datetime, end: datetime, limit: int) -> list[Topic]:
+    """The questions of a category and its sub-categories that `user` may read and that have a
+    contribution (a reply, or a highlighted post) written in [start, end), oldest first."""
+    children = permissions.visible_categories(user).filter(parent=category).values("pk")
+    contributed = Post.objects.filter(
+        Q(number__gt=1) | Q(highlight__isnull=False),
+        topic=OuterRef("pk"),
+        state=PostState.VISIBLE,
+        created_at__gte=start,
+        created_at__lt=end,
+    )
+    return list(
+        permissions.visible_topics(user)
+        .filter(Q(category=category) | Q(category__in=children))
+        .filter(Exists(contributed))
+        .select_related("category")
+        .order_by("created_at", "pk")[:limit]
+    )
+
+
 def topic_section(topic: Topic, choice: str | None = None) -> Section:
     """One question and its contributions: highlighted ones by default when there are any."""
-    highlighted = list(
-        Highlight.objects.filter(topic=topic, post__state=PostState.VISIBLE)
-        .select_related("post__author__organisation")
-        .order_by("post__number")[:MAX_CONTRIBUTIONS]
-    )
-    if choice not in ("highlighted", "all"):
-        choice = "highlighted" if highlighted else "all"
-    if choice == "highlighted":
-        posts = [h.post for h in highlighted]
-    else:
-        posts = list(
-            Post.objects.filter(topic=topic, state=PostState.VISIBLE, number__gt=1)
-            .select_related("author__organisation")
-            .order_by("number")[:MAX_CONTRIBUTIONS]
-        )
-    for post in posts:
-        post.topic = topic
-    return Section(
-        topic=topic,
-        question=topic.localized_title,
-        choice=choice,
-        contributions=[_contribution(post) for post in posts],
-    )
+    return sections([topic], choice)[0]
 
 
 def topic_sections(topics: list[Topic], choice: str | None = None) -> list[Section]:
-    return [topic_section(topic, choice) for topic in topics]
+    return sections(topics, choice)
+
+
+# --- A period of days (a category's digest) --------------------------------------------------
+
+
+@dataclass
+class Period:
+    """Days from `first` to `last` inclusive, in `zone`; `start`/`end` bound created_at."""
+
+    first: date | None
+    last: date | None
+    zone: zoneinfo.ZoneInfo
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time.min, tzinfo=self.zone)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=self.zone)
+
+
+def reader_zone(user) -> zoneinfo.ZoneInfo:
+    name = getattr(user, "time_zone", "") or "UTC"
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _day(text: str, label: str, errors: list[str]) -> date | None:
+    try:
+        day = parse_date(text)
+    except ValueError:
+        day = None
+    if day is None:
+        errors.append(
+            _("“%(value)s” is not a date for “%(field)s”: write it as YYYY-MM-DD, for example 2026-03-31.")
+            % {"value": text, "field": label}
+        )
+    return day
+
+
+def period(since: str, until: str, zone: zoneinfo.ZoneInfo, today: date) -> Period:
+    """The days asked for (both inclusive); the last DEFAULT_RANGE_DAYS days up to today by default."""
+    since, until = since.strip(), until.strip()
+    errors: list[str] = []
+    last = _day(until, _("To"), errors) if until else today
+    first = _day(since, _("From"), errors) if since else None
+    if first is None and not since and last is not None:
+        first = last - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if not errors:
+        if first > last:
+            errors.append(_("The first day comes after the last day: swap them, or choose other dates."))
+        elif (last - first).days + 1 > MAX_RANGE_DAYS:
+            errors.append(
+                _("That is %(days)s days; a digest covers at most %(max)s days. Choose a shorter period.")
+                % {"days": (last - first).days + 1, "max": MAX_RANGE_DAYS}
+            )
+    return Period(first=first, last=last, zone=zone, errors=errors)
+
+
+# --- Markdown --------------------------------------------------------------------------------
 
 
 def _quote(text: str) -> str:
@@ -83,6 +224,8 @@ def _quote(text: str) -> str:
 def as_markdown(context: dict) -> str:
     """The digest as Markdown: '# title', then '## question' and quoted contributions."""
     lines = [f"# {context['title']}", "", f"*{_('Who said what')}*", ""]
+    if context.get("subtitle"):
+        lines += [context["subtitle"], ""]
     for section in context["sections"]:
         lines += [f"## {section.question}", ""]
         if not section.contributions:
@@ -90,4 +233,6 @@ def as_markdown(context: dict) -> str:
         for item in section.contributions:
             credit = ", ".join(part for part in (item.position, item.organisation) if part)
             lines += [f"**{item.name}**" + (f" — {credit}" if credit else ""), "", _quote(item.text), ""]
+    if not context["sections"] and context.get("empty"):
+        lines += [f"_{context['empty']}_", ""]
     return "\n".join(lines).rstrip() + "\n"

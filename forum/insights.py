@@ -5,6 +5,7 @@ shown only for people who chose to state it, and any group under SMALL_GROUP is 
 """
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -22,6 +23,8 @@ SMALL_GROUP = 5
 TOP_ROWS = 20
 # Up to three days are shown per hour (an event), longer periods per day.
 HOURLY_UP_TO = timedelta(days=3)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -257,7 +260,8 @@ _outline_cache: dict[str, str] = {}
 def world_outline(path: Path | None = None) -> str:
     """The SVG path of the countries from npm's world-atlas (Natural Earth, public domain), or ''.
 
-    Decoded once per process from the TopoJSON file; '' when the package is not installed.
+    Decoded once per process from the TopoJSON file. When the file is missing or unreadable
+    (`npm ci` not run), the page says so under the map and a warning names the file in the log.
     """
     path = path or Path(settings.BASE_DIR) / WORLD_ATLAS
     key = str(path)
@@ -265,7 +269,8 @@ def world_outline(path: Path | None = None) -> str:
         return _outline_cache[key]
     try:
         topology = json.loads(path.read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError) as error:
+        logger.warning("World map outlines unavailable (run `npm ci`): %s: %s", path, error)
         return ""
     _outline_cache[key] = topojson_to_path(topology, "countries")
     return _outline_cache[key]

@@ -142,6 +142,9 @@ class Topic(models.Model):
     pinned_at = models.DateTimeField(null=True, blank=True)
     pinned_until = models.DateTimeField(_("pinned until"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=8, default="en")
+    # Unlisted, as Discourse's "visible: false": left out of lists, feeds and search for all but
+    # moderators; its own URL still opens for anyone who may read the category.
+    unlisted = models.BooleanField(_("unlisted"), default=False)
     tags = TaggableManager(blank=True)
     # People allowed to reply before opens_at (the events app fills it with speakers).
     invited_posters = models.ManyToManyField(
@@ -483,6 +486,8 @@ class ModerationAction(models.TextChoices):
     HIGHLIGHT = "highlight", _("Highlighted a key contribution")
     UNHIGHLIGHT = "unhighlight", _("Removed a highlight")
     SUMMARY = "summary", _("Wrote the topic summary")
+    UNLIST = "unlist", _("Unlisted")
+    RELIST = "relist", _("Listed again")
 
 
 class ModerationLogEntry(models.Model):
@@ -587,3 +592,84 @@ class TopicRedirect(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_topic_id} -> {self.topic_id}"
+
+
+# --- Watching levels and the notification jobs ----------------------------------------------
+
+
+class WatchLevel(models.TextChoices):
+    WATCHING = "watching", _("Watching")
+    TRACKING = "tracking", _("Tracking")
+    NORMAL = "normal", _("Normal")
+    MUTED = "muted", _("Muted")
+
+
+class WatchReason(models.TextChoices):
+    """Why a watch exists: automatic ones never override what the person chose."""
+
+    CHOSEN = "chosen", _("You chose it")
+    CREATED = "created", _("You started the topic")
+    REPLIED = "replied", _("You replied")
+    EVENT = "event", _("You registered for its event")
+
+
+class TopicWatch(models.Model):
+    """How closely one person follows one topic (absent: their category's level, else normal)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="watches")
+    level = models.CharField(max_length=16, choices=WatchLevel.choices, default=WatchLevel.NORMAL)
+    reason = models.CharField(max_length=16, choices=WatchReason.choices, default=WatchReason.CHOSEN)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "topic"], name="topic_watch_once")]
+        indexes = [
+            models.Index(fields=["topic", "level"], name="topic_watchers"),
+            models.Index(fields=["user", "-updated_at"], name="topic_watches_of_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.level} topic {self.topic_id}"
+
+
+class CategoryWatch(models.Model):
+    """How closely one person follows one category: watching notifies new topics and posts."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="watches")
+    level = models.CharField(max_length=16, choices=WatchLevel.choices, default=WatchLevel.NORMAL)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "category"], name="category_watch_once")]
+        indexes = [models.Index(fields=["category", "level"], name="category_watchers")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.level} category {self.category_id}"
+
+
+class NotificationJobKind(models.TextChoices):
+    POST = "post", _("A post to announce")
+    MENTIONS = "mentions", _("New mentions in an edited post")
+    LIKE = "like", _("A like")
+
+
+class NotificationJob(models.Model):
+    """Notifications owed for one post, written in the post's transaction (forum/notify.py).
+
+    The row is the promise: a task fans it out after commit and deletes it; the periodic
+    drain runs whatever a lost task (broker or worker down) left behind.
+    """
+
+    kind = models.CharField(max_length=16, choices=NotificationJobKind.choices)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} post {self.post_id}"

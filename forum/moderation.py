@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from accounts import permissions as accounts_permissions
 
 from . import live as forum_live
-from . import permissions
+from . import notify, permissions, search
 from .models import (
     PATH_DIGITS,
     Category,
@@ -244,6 +244,7 @@ def resolve_review(moderator, item: ReviewItem, decision: str, reason: str = "")
         else:
             if decision == ReviewState.AGREED:
                 Post.objects.filter(pk=post.pk).update(state=PostState.VISIBLE, hidden_reason="")
+                notify.post_approved(post)
                 action = ModerationAction.APPROVE
             elif decision == ReviewState.DISAGREED:
                 why = reason or _("A moderator did not approve this post.")
@@ -625,6 +626,8 @@ def merge_topics(moderator, source: Topic, target: Topic, reason: str = "") -> T
                 {"target": _("This topic cannot be removed (an event links it). Merge the other way round.")}
             ) from error
         recount_topic(target.pk)
+        # The moved posts now carry the target's title in their search vectors.
+        search.index_posts(post_ids=[post.pk for post in posts])
     target.refresh_from_db()
     return target
 
@@ -663,6 +666,7 @@ def split_topic(
             last_posted_at=posts[-1].created_at,
         )
         numbers_map = _transplant(posts, new_topic, 1)
+        search.index_posts(topic_ids=[new_topic.pk])
         recount_topic(new_topic.pk)
         recount_topic(topic.pk)
         log_action(
@@ -690,6 +694,7 @@ def move_posts(moderator, topic: Topic, numbers: Iterable[int], target: Topic, r
             raise ValidationError({"posts": _("The opening post stays with its topic; select replies only.")})
         numbers_map = _transplant(posts, target, target.highest_post_number + 1)
         Topic.objects.filter(pk=target.pk).update(highest_post_number=target.highest_post_number + len(posts))
+        search.index_posts(post_ids=[post.pk for post in posts])
         recount_topic(target.pk)
         recount_topic(topic.pk)
         log_action(

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import moderator_required, staff_required
 from accounts.models import VerificationRequest
 
-from . import moderation, services, views
+from . import moderation, permissions, services, views
 from .models import (
     Category,
     Flag,
@@ -39,6 +39,7 @@ from .models import (
 
 LOG_PER_PAGE = 50
 REVIEW_PER_PAGE = 20
+CATEGORY_DIGEST_TOPICS = 200  # questions in one category digest; a shorter period shows the rest
 
 
 def _errors(error: ValidationError) -> list[str]:
@@ -456,6 +457,83 @@ def digest(request, slug: str, topic_id: int, markdown: bool = False):
 
 def digest_md(request, slug: str, topic_id: int):
     return digest(request, slug, topic_id, markdown=True)
+
+
+def category_digest(request, slug: str, category_id: int, markdown: bool = False):
+    """Who said what in a category (and its sub-categories) over a period of days.
+
+    Readers of the category may open it; a category they may not read does not exist for them.
+    """
+    from . import digest as digest_module
+
+    category = get_object_or_404(Category.objects.select_related("parent"), pk=category_id)
+    if not permissions.can_read_category(request.user, category):
+        raise Http404(_("No such category."))
+    if slug != category.slug:
+        url = reverse(
+            "forum:category_digest_md" if markdown else "forum:category_digest",
+            args=[category.slug, category.pk],
+        )
+        query = request.GET.urlencode()
+        return redirect(f"{url}?{query}" if query else url)
+    zone = digest_module.reader_zone(request.user)
+    typed = {"from": request.GET.get("from", ""), "to": request.GET.get("to", "")}
+    period = digest_module.period(typed["from"], typed["to"], zone, timezone.now().astimezone(zone).date())
+    choice = request.GET.get("replies", "")
+    choice = choice if choice in digest_module.CHOICES else ""
+    sections, more = [], False
+    if not period.errors:
+        topics = digest_module.category_topics(
+            request.user, category, period.start, period.end, CATEGORY_DIGEST_TOPICS + 1
+        )
+        more = len(topics) > CATEGORY_DIGEST_TOPICS
+        sections = [
+            section
+            for section in digest_module.sections(
+                topics[:CATEGORY_DIGEST_TOPICS], choice or None, period.start, period.end
+            )
+            if section.contributions
+        ]
+    subtitle = ""
+    if not period.errors:
+        subtitle = _("From %(first)s to %(last)s inclusive (%(zone)s).") % {
+            "first": period.first.isoformat(),
+            "last": period.last.isoformat(),
+            "zone": zone.key,
+        }
+    context = {
+        "title": category.localized_name,
+        "subtitle": subtitle,
+        "sections": sections,
+        "choice": choice,
+        "category": category,
+        "typed": typed,
+        "period": period,
+        "zone_name": zone.key,
+        "errors": period.errors,
+        "more": more,
+        "max_topics": CATEGORY_DIGEST_TOPICS,
+        "default_days": digest_module.DEFAULT_RANGE_DAYS,
+        "empty": _("No contributions in this period."),
+        "querystring": request.GET.urlencode(),
+    }
+    status = 400 if period.errors else 200
+    if markdown:
+        if period.errors:
+            return HttpResponse(
+                "\n".join(period.errors) + "\n", status=400, content_type="text/plain; charset=utf-8"
+            )
+        response = HttpResponse(
+            digest_module.as_markdown(context), content_type="text/markdown; charset=utf-8"
+        )
+        name = f"{category.slug}-{period.first.isoformat()}-{period.last.isoformat()}-digest.md"
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+        return response
+    return render(request, "forum/moderation/digest.html", context, status=status)
+
+
+def category_digest_md(request, slug: str, category_id: int):
+    return category_digest(request, slug, category_id, markdown=True)
 
 
 # --- Insights (staff) -----------------------------------------------------------------------

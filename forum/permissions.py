@@ -6,7 +6,7 @@ so a topic opens the moment opens_at passes with no worker running.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -67,9 +67,26 @@ def visible_categories(user) -> QuerySet[Category]:
     return Category.objects.filter(read_access__in=readable_access_levels(user))
 
 
-def visible_topics(user) -> QuerySet[Topic]:
-    """Topics this person may read (the same rule as can_read)."""
+def readable_topics(user) -> QuerySet[Topic]:
+    """Every topic this person may open by its link (the same rule as can_read), listed or not."""
     return Topic.objects.filter(category__read_access__in=readable_access_levels(user))
+
+
+def visible_topics(user) -> QuerySet[Topic]:
+    """Topics this person may read, as lists, feeds and search show them.
+
+    Unlisted topics stay out for all but moderators, as in Discourse ("visible: false"); so does a
+    topic whose opening post is hidden (held for a moderator's approval, or hidden after flags),
+    for all but its author and moderators. Both still open by their link (can_read).
+    """
+    topics = readable_topics(user)
+    if is_moderator(user):
+        return topics
+    topics = topics.filter(unlisted=False)
+    opening_hidden = Exists(Post.objects.filter(topic=OuterRef("pk"), number=1, state=PostState.HIDDEN))
+    if user.is_authenticated:
+        return topics.exclude(Q(opening_hidden) & ~Q(author=user))
+    return topics.exclude(opening_hidden)
 
 
 def can_read_category(user, category: Category) -> bool:

@@ -56,7 +56,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from .models import FORUM_LANGUAGES, Bookmark, Category, Post, PostState, Topic, TopicStatus, current_language
-from .permissions import visible_categories, visible_topics
+from .permissions import readable_topics, visible_categories, visible_topics
 
 # --- Settings -------------------------------------------------------------------------------
 
@@ -494,7 +494,9 @@ def search(user, query: ParsedQuery | str, *, page: int = 1, per_page: int = PER
         results.error = _("Sign in to search your bookmarks.")
         return results
 
-    posts = Post.objects.filter(state=PostState.VISIBLE, topic__in=visible_topics(user))
+    # Searching inside one topic works wherever its link does, unlisted topics included.
+    topics = readable_topics(user) if parsed.topic_id else visible_topics(user)
+    posts = Post.objects.filter(state=PostState.VISIBLE, topic__in=topics)
     posts = _apply_filters(user, parsed, posts, results)
     if results.error:
         return results
@@ -631,7 +633,7 @@ def _apply_filters(user, parsed: ParsedQuery, posts: QuerySet, results: SearchRe
     if parsed.in_bookmarks:
         posts = posts.filter(Exists(Bookmark.objects.filter(user=user, post=OuterRef("pk"))))
     if parsed.topic_id:
-        topic = visible_topics(user).filter(pk=parsed.topic_id).first()
+        topic = readable_topics(user).filter(pk=parsed.topic_id).first()
         if topic is None:
             results.error = _("There is no topic number %(id)s that you can read.") % {"id": parsed.topic_id}
             return posts

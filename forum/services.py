@@ -27,7 +27,7 @@ from accounts import permissions as accounts_permissions
 from core.markdown import render
 
 from . import live as forum_live
-from . import permissions, search
+from . import notify, permissions, search, watching
 from .models import (
     MAX_TAGS,
     PATH_DIGITS,
@@ -49,6 +49,8 @@ from .models import (
     Topic,
     TopicReadState,
     TopicStatus,
+    WatchLevel,
+    WatchReason,
 )
 from .moderation import log_action
 
@@ -258,6 +260,8 @@ def create_topic(
             if tag_names:
                 topic.tags.set(tag_names)
             TopicReadState.objects.create(user=author, topic=topic, last_read_number=1, last_visit_number=1)
+            watching.watch_automatically([author.pk], [topic], WatchLevel.WATCHING, WatchReason.CREATED)
+            notify.post_created(first_post)
             Draft.objects.filter(user=author, key=Draft.NEW_TOPIC).delete()
     except IntegrityError:
         # A concurrent double submit with the same key won the race: return its topic.
@@ -330,6 +334,8 @@ def create_reply(
         if reply_to is not None:
             Post.objects.filter(pk=reply_to.pk).update(reply_count=F("reply_count") + 1)
         _advance_read_state(author, locked, number, now)
+        watching.watch_automatically([author.pk], [locked], WatchLevel.TRACKING, WatchReason.REPLIED)
+        notify.post_created(post)
         Draft.objects.filter(user=author, key=Draft.key_for_topic(topic.pk)).delete()
     topic.refresh_from_db()
     return post
@@ -368,6 +374,7 @@ def edit_post(editor, post: Post, raw: str, *, title: str | None = None) -> Post
                 updated_at=now,
             )
             post.version = F("version") + 1
+        notify.post_edited(post, raw)
         post.raw = raw
         post.cooked = cook(raw)
         post.edited_at = now
@@ -427,6 +434,7 @@ def toggle_like(user, post: Post) -> bool:
             change = -1 if deleted else 1
             if not deleted:
                 Like.objects.create(user=user, post=post)
+                notify.post_liked(post, user)
             Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + change)
             Topic.objects.filter(pk=post.topic_id).update(likes_count=F("likes_count") + change)
     except IntegrityError:
@@ -630,6 +638,24 @@ def archive_topic(topic: Topic, *, by=None) -> Topic:
     _log(by, ModerationAction.ARCHIVE, topic=topic)
     topic.refresh_from_db()
     forum_live.topic_state(topic)
+    return topic
+
+
+def unlist_topic(topic: Topic, *, by=None) -> Topic:
+    """Leave the topic out of lists, feeds and search (moderators still see it); its link still opens."""
+    _check_actor(by)
+    Topic.objects.filter(pk=topic.pk).update(unlisted=True)
+    _log(by, ModerationAction.UNLIST, topic=topic)
+    topic.refresh_from_db()
+    return topic
+
+
+def relist_topic(topic: Topic, *, by=None) -> Topic:
+    """Show an unlisted topic in lists, feeds and search again. Moderators or the system."""
+    _check_actor(by)
+    Topic.objects.filter(pk=topic.pk).update(unlisted=False)
+    _log(by, ModerationAction.RELIST, topic=topic)
+    topic.refresh_from_db()
     return topic
 
 

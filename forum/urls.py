@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, live_views, moderation_views, search_views, views
+from . import feeds, live_views, moderation_views, search_views, views, watch_views
 
 app_name = "forum"
 
@@ -55,6 +55,12 @@ urlpatterns += [
     path("t/<int:topic_id>/surgery", moderation_views.surgery, name="surgery"),
     path("t/<slug:slug>/<int:topic_id>/digest", moderation_views.digest, name="digest"),
     path("t/<slug:slug>/<int:topic_id>/digest.md", moderation_views.digest_md, name="digest_md"),
+    path("c/<slug:slug>/<int:category_id>/digest", moderation_views.category_digest, name="category_digest"),
+    path(
+        "c/<slug:slug>/<int:category_id>/digest.md",
+        moderation_views.category_digest_md,
+        name="category_digest_md",
+    ),
 ]
 
 urlpatterns += [
@@ -68,4 +74,12 @@ urlpatterns += [
     path("t/<int:topic_id>/live/posts", live_views.topic_posts, name="live_posts"),
     path("t/<int:topic_id>/live/composer", live_views.topic_composer, name="live_composer"),
     path("new-topics.json", live_views.new_topics, name="live_new_topics"),
+]
+
+# --- Watching levels (forum/watch_views.py) -------------------------------------------------
+
+urlpatterns += [
+    path("t/<int:topic_id>/watch", watch_views.topic_watch, name="topic_watch"),
+    path("c/<int:category_id>/watch", watch_views.category_watch, name="category_watch"),
+    path("my/watching", watch_views.my_watching, name="my_watching"),
 ]

@@ -27,7 +27,7 @@ from taggit.models import Tag
 from core.markdown import render as render_markdown
 
 from . import live as forum_live
-from . import moderation, permissions, reading, services
+from . import moderation, permissions, reading, services, watching
 from .models import (
     RAW_MAX_LENGTH,
     Bookmark,
@@ -149,6 +149,7 @@ def category(request, slug: str, category_id: int):
             "category": category,
             "subcategories": children,
             "can_start_topic": permissions.can_start_topic(request.user, category),
+            "watch": watching.category_control(request.user, category),
         },
     )
 
@@ -253,6 +254,7 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
     context.update(_composer_context(request, topic))
     context.update(moderation.topic_panel(topic))  # summary and highlights (forum/moderation.py)
     context["tags"] = list(topic.tags.all())
+    context["watch"] = watching.topic_control(request.user, topic)  # forum/watching.py
     if permissions.is_moderator(request.user):
         context["move_categories"] = list(Category.objects.exclude(pk=topic.category_id))
         context["pin_scopes"] = [choice for choice in PinScope.choices if choice[0] != PinScope.NONE]
@@ -672,6 +674,10 @@ def moderate_topic(request, topic_id: int):
             )
         elif action == "archive":
             services.archive_topic(topic, by=by)
+        elif action == "unlist":
+            services.unlist_topic(topic, by=by)
+        elif action == "relist":
+            services.relist_topic(topic, by=by)
         else:
             return HttpResponse(status=400)
     except ValidationError as error:

@@ -129,6 +129,8 @@ CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# Where tasks go unless routed (a test worker listens on a queue of its own).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
@@ -143,6 +145,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Sends the emails whose task was lost (broker down during the write, worker crash).
     "notifications-drain-outbox": {"task": "notifications.drain_outbox", "schedule": 60.0},
+    # Runs the forum's notification jobs whose task was lost (a post saved while Redis was down).
+    "forum-drain-notification-jobs": {"task": "forum.drain_notification_jobs", "schedule": 60.0},
 }
 
 # Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True), else EMAIL_BACKEND.

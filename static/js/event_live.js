@@ -1,7 +1,8 @@
 /*
  * The live event page: when a reply lands in one of the event's questions (a live event on
- * /topic/<id>, through static/js/live.js), refetch the newest replies and counters; when the
- * event goes live or ends (/event/<id>), reload. Once a minute, say this page is still open.
+ * /topic/<id> or /event/<id>, through static/js/live.js), refetch the newest replies and
+ * counters; when the event goes live or ends (/event/<id>), reload (also a page opened before
+ * the start, which follows /event/<id> only). Once a minute, say this page is still open.
  * The page works without this script (reload to see new replies).
  */
 (function () {
@@ -36,14 +37,15 @@
   function onLiveEvent(e) {
     var detail = e.detail || {};
     var channel = detail.channel || "";
-    var root = discussion();
+    var root = discussion() || document.querySelector("[data-event-waiting]");
     if (!root) return;
     var channels = (root.getAttribute("data-live-channels") || "").split(/\s+/);
     if (channels.indexOf(channel) === -1) return;
-    if (channel.indexOf("/event/") === 0) {
-      if (detail.event === "live" || detail.event === "ended") window.location.reload();
+    if (detail.event === "live" || detail.event === "ended") {
+      window.location.reload();
       return;
     }
+    // A reply in a question (/topic/<id>) or one posted from an event page (/event/<id>).
     refreshPosts();
   }
 
@@ -60,7 +62,7 @@
       .then(function (body) {
         if (!body) return;
         document.querySelectorAll("[data-counter=present]").forEach(function (el) {
-          el.textContent = String(body.present);
+          el.textContent = body.label || String(body.present);
         });
       })
       .catch(function () {});

@@ -121,7 +121,11 @@
     }
     var source = new EventSource(url(STREAM_URL, channels, { last_event_id: lastId }));
     var failures = 0;
-    source.onopen = function () { failures = 0; };
+    // "stream" once the server has subscribed this page (the response starts after that).
+    source.onopen = function () {
+      failures = 0;
+      document.documentElement.setAttribute("data-live", "stream");
+    };
     source.onmessage = function (event) {
       failures = 0;
       if (event.lastEventId) lastId = event.lastEventId;
@@ -139,7 +143,7 @@
         startPolling(channels);
       }
     };
-    document.documentElement.setAttribute("data-live", "stream");
+    document.documentElement.setAttribute("data-live", "connecting");
   }
 
   document.addEventListener("live:notification", function (e) { updateUnread(e.detail); });

@@ -5,7 +5,19 @@ import json
 import pytest
 from django.test import Client
 
-from forum.models import Category, Like, PinScope, PostState, Topic, TopicStatus
+from forum import services
+from forum.models import (
+    Category,
+    Flag,
+    Like,
+    PinScope,
+    PostState,
+    ReviewItem,
+    ReviewKind,
+    ReviewState,
+    Topic,
+    TopicStatus,
+)
 from tests.factories import CategoryFactory, OfficialFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -156,19 +168,86 @@ def test_one_cannot_like_ones_own_post(api_as):
     assert client.post("/post_actions", {"id": post.pk, "post_action_type_id": 2}).status_code == 403
 
 
-def test_flags_answer_clearly_until_moderation_is_there(api_as):
+def test_flag_types_reach_the_review_queue(api_as):
+    post = TopicFactory().posts.get(number=1)
+    for action, reason in ((3, "off_topic"), (4, "inappropriate"), (8, "spam")):
+        client = api_as("verified")
+        response = client.post("/post_actions", {"id": post.pk, "post_action_type_id": action})
+        assert response.status_code == 200
+        assert {"id": action, "acted": True, "can_undo": False} in response.json()["actions_summary"]
+        assert Flag.objects.get(post=post, flagger=client.user).reason == reason
+    item = ReviewItem.objects.get(post=post, kind=ReviewKind.FLAGGED_POST)
+    assert item.state == ReviewState.PENDING and item.flags.count() == 3
+
+
+def test_a_note_to_moderators_needs_a_message(api_as):
     post = TopicFactory().posts.get(number=1)
     client = api_as("verified")
-    response = client.post("/post_actions", {"id": post.pk, "post_action_type_id": 8})
-    from forum import services
+    response = client.post("/post_actions.json", {"id": post.pk, "post_action_type_id": 7})
+    assert response.status_code == 422
+    assert response.json() == {
+        "action": "flag_post",
+        "errors": ["Tell the moderators what is wrong with this post."],
+        "error_type": "invalid_parameters",
+    }
+    response = client.post(
+        "/post_actions.json",
+        json.dumps({"id": post.pk, "post_action_type_id": 7, "message": "This repeats the Lyon figures."}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    flag = Flag.objects.get(post=post, flagger=client.user)
+    assert (flag.reason, flag.message) == ("notify_moderators", "This repeats the Lyon figures.")
 
-    if hasattr(services, "flag_post"):
+
+def test_flag_once_per_post(api_as):
+    post = TopicFactory().posts.get(number=1)
+    client = api_as("verified")
+    assert client.post("/post_actions", {"id": post.pk, "post_action_type_id": 8}).status_code == 200
+    again = client.post("/post_actions", {"id": post.pk, "post_action_type_id": 4})
+    assert again.status_code == 403
+    assert again.json() == {"errors": ["You have already flagged this post."], "error_type": "invalid_access"}
+    assert Flag.objects.filter(post=post).count() == 1
+
+
+@pytest.mark.parametrize("role", ["member", "silenced", "suspended"])
+def test_only_verified_officials_flag(api_as, role):
+    post = TopicFactory().posts.get(number=1)
+    client = api_as(role)
+    response = client.post("/post_actions", {"id": post.pk, "post_action_type_id": 8})
+    assert response.status_code == 403
+    assert response.json()["error_type"] in {"invalid_access", "not_logged_in"}
+    assert not Flag.objects.filter(post=post).exists()
+
+
+def test_one_cannot_flag_ones_own_post(api_as):
+    client = api_as("verified")
+    post = TopicFactory(author=client.user).posts.get(number=1)
+    response = client.post("/post_actions", {"id": post.pk, "post_action_type_id": 8})
+    assert response.status_code == 403
+    assert response.json()["errors"] == ["You cannot flag this post."]
+
+
+def test_three_spam_flags_hide_the_post_at_once(api_as):
+    topic = TopicFactory()
+    reply = services.create_reply(OfficialFactory(), topic, "Buy cheap routers at example.com")
+    for _ in range(3):
+        response = api_as("verified").post("/post_actions", {"id": reply.pk, "post_action_type_id": 8})
         assert response.status_code == 200
-    else:
-        assert response.status_code == 422
-        assert response.json()["errors"] == ["Flagging posts is not available on this forum yet."]
+    reply.refresh_from_db()
+    assert reply.state == PostState.HIDDEN and "flags from 3 members" in reply.hidden_reason
+    assert response.json()["hidden"] is True
+    assert ReviewItem.objects.get(post=reply).hidden_by_flags
+
+
+def test_unknown_actions_and_missing_ids_are_bad_requests(api_as):
+    post = TopicFactory().posts.get(number=1)
+    client = api_as("verified")
     assert client.post("/post_actions", {"id": post.pk, "post_action_type_id": 99}).status_code == 400
     assert client.post("/post_actions", {"post_action_type_id": 2}).status_code == 400
+    # Flags are taken back by moderators on the review queue, not by DELETE.
+    client.post("/post_actions", {"id": post.pk, "post_action_type_id": 8})
+    assert client.delete(f"/post_actions/{post.pk}?post_action_type_id=8").status_code == 400
 
 
 def test_topic_status_by_moderators(api_as):
@@ -201,8 +280,12 @@ def test_topic_status_by_moderators(api_as):
     put("archived", "true")
     topic.refresh_from_db()
     assert topic.status == TopicStatus.ARCHIVED
-    assert put("visible", "false").status_code == 422
+    assert put("visible", "false").json() == {"success": "OK", "topic_status_update": None}
+    topic.refresh_from_db()
+    assert topic.unlisted
     assert put("visible", "true").status_code == 200
+    topic.refresh_from_db()
+    assert not topic.unlisted
     assert put("exploded", "true").status_code == 400
 
 
@@ -216,6 +299,35 @@ def test_topic_status_is_for_moderators_only(api_as):
     assert response.status_code == 403
     topic.refresh_from_db()
     assert topic.status == TopicStatus.OPEN
+
+
+def test_an_unlisted_topic_leaves_api_lists_for_members_only(api_as):
+    topic = TopicFactory()
+    services.create_reply(topic.author, topic, "Still reachable by its link.")
+    moderator = api_as("moderator")
+    member = api_as("verified")
+    moderator.put(
+        f"/t/{topic.pk}/status",
+        "status=visible&enabled=false",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    def listed(client, path):
+        return topic.pk in [row["id"] for row in client.get(path).json()["topic_list"]["topics"]]
+
+    for path in ("/latest.json", "/top.json", f"/c/{topic.category.slug}/{topic.category.pk}.json"):
+        assert not listed(member, path)
+        assert listed(moderator, path)
+    assert topic.pk not in [p["topic_id"] for p in member.get("/posts.json").json()["latest_posts"]]
+    reading = member.get(f"/t/{topic.pk}.json")
+    assert reading.status_code == 200
+    assert reading.json()["visible"] is False
+    moderator.put(
+        f"/t/{topic.pk}/status",
+        "status=visible&enabled=true",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert listed(member, "/latest.json")
 
 
 def test_staff_create_categories(api_as):

@@ -86,3 +86,52 @@ def test_staff_pages_pass_the_audit(page, live_server):
     page.wait_for_load_state()
     assert "The link must start with https://." in page.locator("main").inner_text()
     audit(page)
+
+
+def _signed_in_page(browser, server_url, user):
+    context = browser.new_context(base_url=server_url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, server_url, user)
+    return page
+
+
+def test_a_registered_official_sees_another_officials_reply_arrive_live(browser, asgi_server):
+    from playwright.sync_api import expect
+
+    staff = make_user("staff")
+    category = CategoryFactory(slug="digitalisation")
+    questions = [TopicFactory(category=category, author=staff) for _ in range(3)]
+    event = EventFactory(starts_at=timezone.now() + timedelta(minutes=5), capacity=10)
+    services.link_forum(event, staff, topics=questions)
+    watcher, speaker = OfficialFactory(), OfficialFactory()
+    services.register(watcher, event)
+    services.register(speaker, event)
+
+    watching = _signed_in_page(browser, asgi_server.url, watcher)
+    posting = _signed_in_page(browser, asgi_server.url, speaker)
+    try:
+        # The page is open before the start; going live turns it into the live page by itself.
+        watching.goto(event.get_absolute_url())
+        expect(watching.locator("html")).to_have_attribute("data-live", "stream")
+        assert watching.locator(".live-room").count() == 0
+        services.go_live(event, staff)
+        expect(watching.locator(".live-room")).to_be_visible()
+        expect(watching.locator("html")).to_have_attribute("data-live", "stream")
+        assert "Live now" in watching.locator(".live-banner").inner_text()
+        audit(watching)
+
+        watching.evaluate("window.notReloaded = true")
+        posting.goto(event.get_absolute_url())
+        posting.get_by_label("Your reply (Markdown)").fill("From Seoul: free public wifi in every district.")
+        posting.get_by_role("button", name="Post reply").click()
+
+        expect(posting.locator(".live-post", has_text="free public wifi")).to_be_visible()
+        arrived = watching.locator(".live-post", has_text="free public wifi in every district")
+        expect(arrived).to_be_visible()
+        expect(watching.locator("[data-counter=replies]")).to_have_text("1")
+        assert watching.evaluate("window.notReloaded") is True
+        audit(watching)
+    finally:
+        watching.context.close()
+        posting.context.close()

@@ -71,6 +71,20 @@ def test_moderator_handles_a_flag_from_the_review_queue(page, live_server):
     assert "Claudio Beato" in page.locator(".digest").inner_text()
     audit(page)
 
+    # The digest of the whole category over a period: linked from the category page.
+    page.goto(topic.category.get_absolute_url())
+    page.get_by_role("link", name="Who said what: the digest of this category").click()
+    page.wait_for_load_state()
+    assert "Claudio Beato" in page.locator(".digest").inner_text()
+    audit(page)
+    page.get_by_label("From").fill("2030-01-31")
+    page.get_by_label("To").fill("2030-01-01")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()
+    assert "comes after the last day" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("From").input_value() == "2030-01-31"
+    audit(page)
+
 
 def test_staff_pages_pass_the_audit(page, live_server):
     topic = TopicFactory()

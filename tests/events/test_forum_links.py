@@ -210,3 +210,115 @@ def test_a_category_unlinked_from_the_launch_opens_again(launch):
         category.refresh_from_db()
         assert category.start_access == StartAccess.VERIFIED
         assert {q.status for q in _reload(launch["questions"])} == {TopicStatus.OPEN}
+
+
+def test_a_reply_from_the_live_page_reaches_other_open_live_pages(
+    launch, client, live_backend, django_capture_on_commit_callbacks
+):
+    from core import live
+
+    event = launch["event"]
+    with time_machine.travel(START, tick=False):
+        services.go_live(event, launch["staff"])
+    channel = f"/event/{event.pk}"
+    start = live.last_id(channel)
+    client.force_login(OfficialFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("events:live_reply", args=[event.slug]),
+            {"topic": launch["questions"][0].pk, "raw": "Bogotá's answer, for everyone watching."},
+        )
+    assert response.status_code == 302
+    events, _gap = live.read_after(channel, start)
+    assert [(item.event, item.data["topic_id"]) for item in events] == [
+        ("post_created", launch["questions"][0].pk)
+    ]
+
+
+def test_the_live_page_follows_only_channels_some_app_answers_for(launch, client):
+    from core import live
+
+    event = launch["event"]
+    with time_machine.travel(START, tick=False):
+        services.go_live(event, launch["staff"])
+    client.force_login(OfficialFactory())
+    page = client.get(event.get_absolute_url()).content.decode()
+    topic_channels = [f"/topic/{q.pk}" for q in launch["questions"]]
+    expected = [f"/event/{event.pk}"] + [c for c in topic_channels if live.is_registered(c)]
+    assert f'data-live-channels="{" ".join(expected)}"' in page
+    # Every channel the page asks for can be followed by this person, so the stream opens.
+    user = OfficialFactory()
+    assert all(live.can_subscribe(user, channel) for channel in expected)
+
+
+def test_a_held_live_reply_says_it_waits_for_approval(launch, client, monkeypatch):
+    from forum import moderation
+
+    event = launch["event"]
+    with time_machine.travel(START, tick=False):
+        services.go_live(event, launch["staff"])
+    monkeypatch.setattr(moderation, "needs_approval", lambda user: True)
+    client.force_login(OfficialFactory())
+    response = client.post(
+        reverse("events:live_reply", args=[event.slug]),
+        {"topic": launch["questions"][1].pk, "raw": "A first post, checked by a moderator."},
+        HTTP_HX_REQUEST="true",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "waits for a moderator&#x27;s approval" in page
+    assert "A first post, checked by a moderator." not in page
+
+
+def test_the_questions_close_the_chosen_number_of_days_after_the_end_once(launch):
+    event = launch["event"]
+    with time_machine.travel(BEFORE, tick=False):
+        services.update_event(event, launch["staff"], close_topics_after_days=7)
+    with time_machine.travel(START, tick=False):
+        tasks.run_schedule()
+    end = event.ends_at
+    with time_machine.travel(end, tick=False):
+        assert tasks.run_schedule() == {"started": 0, "ended": 1, "closed": 0}
+    with time_machine.travel(end + timedelta(days=6, hours=23), tick=False):
+        assert tasks.run_schedule()["closed"] == 0
+    assert {q.status for q in _reload(launch["questions"])} == {TopicStatus.OPEN}
+    with time_machine.travel(end + timedelta(days=7), tick=False):
+        assert tasks.run_schedule()["closed"] == 1
+        assert tasks.run_schedule()["closed"] == 0
+    assert {q.status for q in _reload(launch["questions"])} == {TopicStatus.CLOSED}
+    with pytest.raises(PermissionDenied):
+        forum_services.create_reply(OfficialFactory(), _reload(launch["questions"])[0], "Too late now.")
+
+
+def test_without_a_closing_delay_the_questions_stay_open(launch):
+    event = launch["event"]
+    with time_machine.travel(START, tick=False):
+        tasks.run_schedule()
+    with time_machine.travel(event.ends_at + timedelta(days=400), tick=False):
+        tasks.run_schedule()
+        assert tasks.run_schedule()["closed"] == 0
+    assert {q.status for q in _reload(launch["questions"])} == {TopicStatus.OPEN}
+
+
+def test_the_event_page_says_until_when_the_questions_take_replies(launch, client):
+    event = launch["event"]
+    with time_machine.travel(BEFORE, tick=False):
+        services.update_event(event, launch["staff"], close_topics_after_days=3)
+    with time_machine.travel(START, tick=False):
+        tasks.run_schedule()
+    with time_machine.travel(event.ends_at, tick=False):
+        tasks.run_schedule()
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "The questions take replies until May 20, 2027." in page
+
+
+def test_an_event_with_many_questions_asks_for_no_more_channels_than_a_stream_takes(monkeypatch):
+    from core import live
+    from core.live_views import MAX_CHANNELS
+    from events import linked
+
+    monkeypatch.setattr(linked, "is_registered", lambda channel: True)
+    event = EventFactory()
+    channels = linked.live_channels(event, list(range(1, 30)))
+    assert len(channels) == MAX_CHANNELS and channels[0] == f"/event/{event.pk}"
+    assert live.valid_channel(channels[-1])

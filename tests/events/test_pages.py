@@ -284,9 +284,11 @@ def test_open_live_pages_are_counted(client):
     event = EventFactory(status=EventStatus.LIVE, went_live_at=timezone.now())
     for _ in range(3):
         response = client.post(reverse("events:here", args=[event.slug]))
-    assert response.json() == {"present": 3}
+    assert response.json() == {"present": 3, "label": "3 people on this page"}
     page = client.get(event.get_absolute_url()).content.decode()
-    assert '<span data-counter="present">3</span> people on this page' in page
+    assert '<span data-counter="present">3 people on this page</span>' in page
+    other = EventFactory(status=EventStatus.LIVE, went_live_at=timezone.now())
+    assert client.post(reverse("events:here", args=[other.slug])).json()["label"] == "1 person on this page"
 
 
 def test_staff_link_questions_add_speakers_and_sessions_in_the_control_room(client_as):
@@ -350,3 +352,49 @@ def test_staff_link_questions_add_speakers_and_sessions_in_the_control_room(clie
     )
     assert response.status_code == 400
     assert "A session must take place during the event." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("answer", "done", "words"),
+    [
+        (200, True, "The player answered (HTTP 200)."),
+        (404, False, "The player answered HTTP 404."),
+        (OSError("Name or service not known"), False, "Not reachable: Name or service not known"),
+    ],
+)
+def test_the_control_room_checks_that_the_stream_is_reachable(client_as, monkeypatch, answer, done, words):
+    from django.core.cache import cache
+
+    from events import stream_check
+
+    def fetch(url):
+        assert url == "https://player.vimeo.com/video/76979871"
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(stream_check, "_fetch_status", fetch)
+    cache.clear()
+    client = client_as("staff")
+    event = EventFactory(stream_url="https://player.vimeo.com/video/76979871")
+    url = reverse("events:control", args=[event.slug])
+    assert "Not checked yet" in client.get(url).content.decode()
+    response = client.post(url, {"action": "check_stream"}, follow=True)
+    page = response.content.decode()
+    assert words in page
+    item = "check-done" if done else "check-todo"
+    assert (
+        f'<li class="{item}"><span aria-hidden="true">{"✔" if done else "✖"}</span> <strong>Stream reachable'
+        in page
+    )
+    # A new link needs a new check.
+    Event.objects.filter(pk=event.pk).update(stream_url="https://meet.jit.si/AnotherRoom")
+    assert "Not checked yet" in client.get(url).content.decode()
+
+
+def test_only_staff_check_the_stream(client_as):
+    event = EventFactory(stream_url="https://player.vimeo.com/video/1")
+    response = client_as("verified").post(
+        reverse("events:control", args=[event.slug]), {"action": "check_stream"}
+    )
+    assert response.status_code in (302, 403)

@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -98,16 +101,16 @@ def test_the_periodic_task_takes_the_event_live_at_the_start_and_ends_it_at_the_
         with time_machine.travel(when, tick=False), django_capture_on_commit_callbacks(execute=True):
             return tasks.run_schedule()
 
-    assert run(START - timedelta(seconds=1)) == {"started": 0, "ended": 0}
-    assert run(START) == {"started": 1, "ended": 0}
-    assert run(START + timedelta(seconds=15)) == {"started": 0, "ended": 0}
+    assert run(START - timedelta(seconds=1)) == {"started": 0, "ended": 0, "closed": 0}
+    assert run(START) == {"started": 1, "ended": 0, "closed": 0}
+    assert run(START + timedelta(seconds=15)) == {"started": 0, "ended": 0, "closed": 0}
     event.refresh_from_db()
     assert event.status == EventStatus.LIVE
     assert event.went_live_at == START
     assert Notification.objects.filter(kind="event_live").count() == 1
 
-    assert run(event.ends_at) == {"started": 0, "ended": 1}
-    assert run(event.ends_at + timedelta(minutes=1)) == {"started": 0, "ended": 0}
+    assert run(event.ends_at) == {"started": 0, "ended": 1, "closed": 0}
+    assert run(event.ends_at + timedelta(minutes=1)) == {"started": 0, "ended": 0, "closed": 0}
     event.refresh_from_db()
     assert event.status == EventStatus.ENDED
     assert [m.subject for m in mail.outbox if m.subject.startswith("Thank you")] == [
@@ -132,3 +135,23 @@ def test_draft_and_cancelled_events_never_go_live(django_capture_on_commit_callb
     draft.refresh_from_db()
     cancelled.refresh_from_db()
     assert (draft.status, cancelled.status) == ("draft", "cancelled")
+
+
+def test_a_fresh_web_process_knows_every_periodic_task():
+    """`make run` serves one process with the in-process scheduler: every task of the beat
+    schedule must be registered there, although no request has imported the apps' tasks yet."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "from config.celery import app\n"
+        "from core import inprocess\n"
+        "inprocess.load_tasks()\n"
+        "names = [entry['task'] for entry in settings.CELERY_BEAT_SCHEDULE.values()]\n"
+        "print(sorted(name for name in names if name not in app.tasks))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("REDIS_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.utils import timezone
 
 from forum import moderation, services
@@ -190,3 +191,31 @@ def test_unverified_flags_do_not_count_towards_hiding(reply, settings):
         services.flag_post(UserFactory(), reply, FlagReason.SPAM)
     reply.refresh_from_db()
     assert reply.state == PostState.VISIBLE
+
+
+def test_a_held_topic_is_unlisted_until_approved(client, settings):
+    settings.FORUM_HOLD_FIRST_POSTS = 1
+    newcomer = OfficialFactory()
+    topic = services.create_topic(newcomer, CategoryFactory(), "Buy cheap routers from my shop", "Visit shop")
+    assert moderation.after_posting(newcomer, topic, kind="topic") is True
+
+    def listed(user) -> bool:
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return topic.title in client.get("/latest").content.decode()
+
+    assert not listed(None) and not listed(OfficialFactory())
+    assert listed(newcomer) and listed(make_user("moderator"))
+    assert topic.pk not in [row["id"] for row in Client().get("/latest.json").json()["topic_list"]["topics"]]
+    item = ReviewItem.objects.get(post__topic=topic, kind=ReviewKind.HELD_POST)
+    services.resolve_review(ModeratorFactory(), item, ReviewState.AGREED)
+    assert listed(None)
+
+
+def test_a_topic_whose_opening_post_is_hidden_by_flags_is_unlisted(client, settings):
+    settings.FORUM_FLAG_HIDE_THRESHOLD = 1
+    topic = TopicFactory(title="Spam topic about cheap routers")
+    services.flag_post(OfficialFactory(), topic.posts.get(number=1), FlagReason.SPAM)
+    assert topic.title not in client.get("/latest").content.decode()
+    assert client.get(topic.get_absolute_url()).status_code == 200  # the address still answers

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 
 import pytest
 from django.db import connection
@@ -41,6 +42,27 @@ def test_page_shows_figures_by_organisation_and_country(client):
     assert "City of Harare" in page and "Zimbabwe" in page
     assert "Posts per day" in page and '<title id="chart-organisation-title">By organisation</title>' in page
     assert "<circle" in page  # Harare on the map
+    # The country outlines come from npm's world-atlas (package.json), drawn server-side.
+    assert '<path d="M' in page and "Country outlines are not installed" not in page
+
+
+def test_map_without_world_atlas_says_so(client, monkeypatch, caplog):
+    monkeypatch.setattr(insights, "WORLD_ATLAS", "node_modules/world-atlas/absent.json")
+    client.force_login(make_user("staff"))
+    page = client.get("/insights/").content.decode()
+    assert '<path d="M' not in page
+    assert "Country outlines are not installed (npm package world-atlas)" in page
+    assert "absent.json" in caplog.text
+
+
+def test_world_atlas_is_a_dependency():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    manifest = json.loads((Path(settings.BASE_DIR) / "package.json").read_text())
+    assert "world-atlas" in manifest["dependencies"]  # `npm ci --omit=dev` in the image ships it
+    assert insights.world_outline().count("M") > 100  # the 110m file: every country, decoded
 
 
 def test_hourly_during_a_short_period():
@@ -80,8 +102,6 @@ def test_topojson_outline_is_decoded(tmp_path):
         },
     }
     path = tmp_path / "atlas.json"
-    import json
-
     path.write_text(json.dumps(topology))
     d = insights.world_outline(path)
     assert d.startswith("M0.0,180.0L360.0,180.0L360.0,90.0") and d.endswith("Z")

@@ -44,6 +44,13 @@ MATRIX = {
     "surgery": ("get", "/t/{topic.pk}/surgery", None, MODERATORS),
     "digest": ("get", "/t/{topic.slug}/{topic.pk}/digest", None, expect(200)),
     "digest_md": ("get", "/t/{topic.slug}/{topic.pk}/digest.md", None, expect(200)),
+    "category_digest": ("get", "/c/{topic.category.slug}/{topic.category.pk}/digest", None, expect(200)),
+    "category_digest_md": (
+        "get",
+        "/c/{topic.category.slug}/{topic.category.pk}/digest.md",
+        None,
+        expect(200),
+    ),
 }
 
 

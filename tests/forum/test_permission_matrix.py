@@ -97,6 +97,12 @@ MATRIX = {
         {"action": "close"},
         expect(403, anonymous=LOGIN, moderator=302, staff=302),
     ),
+    "moderate_unlist": (
+        "post",
+        "/t/{topic.pk}/moderate",
+        {"action": "unlist"},
+        expect(403, anonymous=LOGIN, moderator=302, staff=302),
+    ),
     "preview": ("post", "/composer/preview", {"raw": "**hi**"}, expect(200, anonymous=403)),
     "save_draft": (
         "post",
@@ -108,6 +114,12 @@ MATRIX = {
     "mark_all_read": ("post", "/mark-all-read", None, expect(302)),
     "activity": ("get", "/u/{author.username}/activity", None, READ_ALL),
     "bookmarks": ("get", "/u/{me}/bookmarks", None, expect(200, anonymous=LOGIN)),
+    # Watching levels (forum/watch_views.py): any signed-in reader chooses for themselves.
+    "topic_watch_page": ("get", "/t/{topic.pk}/watch", None, expect(200, anonymous=LOGIN)),
+    "topic_watch": ("post", "/t/{topic.pk}/watch", {"level": "watching"}, expect(302, anonymous=LOGIN)),
+    "category_watch_page": ("get", "/c/{category.pk}/watch", None, expect(200, anonymous=LOGIN)),
+    "category_watch": ("post", "/c/{category.pk}/watch", {"level": "muted"}, expect(302, anonymous=LOGIN)),
+    "my_watching": ("get", "/my/watching", None, expect(200, anonymous=LOGIN)),
 }
 
 

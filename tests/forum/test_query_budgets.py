@@ -22,11 +22,13 @@ BUDGETS = {
     "new": (4, 9),
     "unread": (None, 9),
     "top": (4, 8),
-    "category": (6, 10),
+    # Signed in, +1 for the person's watching level (forum/watching.py).
+    "category": (6, 11),
     "tag": (4, 8),
-    # +2 for the summary and highlights panel, +1 on a post's address for moved-post redirects.
-    "topic": (6, 12),
-    "topic_last_page": (7, 13),
+    # +2 for the summary and highlights panel, +1 on a post's address for moved-post redirects;
+    # signed in, +1 for the person's watching level of the topic and its category.
+    "topic": (6, 13),
+    "topic_last_page": (7, 14),
     "topic_tree": (5, 11),
     "topic_subtree": (4, 10),
     # Feeds are public; signed in, the verification-notice middleware reads the user row.

@@ -315,6 +315,11 @@ def test_seed_bench_makes_consistent_volume_data():
         assert topic.posts_count == topic.n == topic.top == topic.highest_post_number
         assert topic.replies_count == topic.n - 1
         assert topic.participants_count == topic.posts.values("author").distinct().count()
+    # Every bulk post is searchable, as if the services had written it (bench/search.py relies on it).
+    from forum import search
+
+    found = search.search(ModeratorFactory(), "librarians", per_page=10)
+    assert {hit.topic.pk for hit in found.hits} == set(topics.values_list("pk", flat=True))
 
 
 def test_categories_have_one_level_of_sub_categories():

@@ -6,6 +6,7 @@ import sys
 import time
 import uuid
 from email import message_from_string
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,13 @@ from django.db import connection, transaction
 
 from config.celery import app as celery_app
 from core import live
+from forum import services as forum_services
+from forum.models import NotificationJob
+from forum.tasks import drain_notification_jobs
 from notifications import services
 from notifications.models import Notification, OutboxEmail, OutboxState
 from notifications.tasks import drain_outbox, send_email
-from tests.factories import OfficialFactory
+from tests.factories import OfficialFactory, TopicFactory
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -65,6 +69,8 @@ def worker(redis_url, tmp_path, settings):
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "NOTIFICATION_EMAIL_DELAY_SECONDS": "0",
+        # Tasks the worker queues itself (the email after a forum notification) come back to it.
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue]
@@ -117,6 +123,24 @@ def test_a_real_worker_delivers_each_notification_email_exactly_once(worker):
     assert sorted(m["Subject"].split("] ")[-1] for m in messages) == ["Reply 0", "Reply 1", "Reply 2"]
     assert all(m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" for m in messages)
     assert set(OutboxEmail.objects.values_list("state", flat=True)) == {OutboxState.SENT}
+
+
+def test_a_real_worker_turns_a_reply_into_exactly_one_email_to_the_replied_to_author(worker):
+    ana, bea = OfficialFactory(), OfficialFactory(display_name="Bea")
+    topic = TopicFactory(author=ana, title="How do you train staff in digital skills?")
+    forum_services.create_reply(bea, topic, "With a yearly academy.", reply_to=topic.posts.get(number=1))
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not OutboxEmail.objects.filter(state=OutboxState.SENT).exists():
+        time.sleep(0.2)
+    drain_notification_jobs.apply_async().get(timeout=60)  # Nothing left for the periodic drains.
+    drain_outbox.apply_async().get(timeout=60)
+
+    assert not NotificationJob.objects.exists()
+    assert list(Notification.objects.values_list("recipient", "kind")) == [(ana.pk, "reply")]
+    messages = _messages(worker)
+    assert [m["To"] for m in messages] == [ana.email]
+    assert "Bea replied to you" in str(make_header(decode_header(messages[0]["Subject"])))
 
 
 def test_with_redis_unreachable_the_write_succeeds_and_the_email_goes_out_later(

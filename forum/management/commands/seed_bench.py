@@ -11,12 +11,12 @@ from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import User, VerificationState
-from forum import services
+from forum import search, services
 from forum.bulk import SAMPLE_TEXTS, bulk_add_replies
 from forum.models import Category, Post, Topic
 
@@ -54,6 +54,11 @@ class Command(BaseCommand):
         if others:
             self._small_topics(category, authors, others, remaining, run, progress)
         progress.close()
+        if connection.vendor == "postgresql":
+            # Fresh statistics: with the planner still counting the tables as small, searches
+            # picked nested loops over every topic (about 0.5 s instead of 15 ms on 200,000 posts).
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE forum_category, forum_topic, forum_post")
         self.stdout.write(
             f"Created {topics} topics and {posts} posts; the long topic is {big.get_absolute_url()}"
         )
@@ -129,4 +134,6 @@ class Command(BaseCommand):
                             )
                         )
                 Post.objects.bulk_create(rows, batch_size=BATCH)
+                # Bulk inserts bypass the services: index this batch as they would have.
+                search.index_posts(topic_ids=[topic.pk for topic in batch])
                 progress.update(len(rows))
