@@ -20,7 +20,7 @@
   var postTimers = {};
 
   function format(template, count) {
-    return (template || "").replace("%(count)s", String(count));
+    return (template || "").replace("{count}", String(count));
   }
 
   function announce(text) {
