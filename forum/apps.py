@@ -7,11 +7,21 @@ class ForumConfig(AppConfig):
     verbose_name = _("Forum")
 
     def ready(self):
+        from django.db.models.signals import post_save
+
+        from accounts.models import VerificationEvent
         from notifications.hooks import register_already_read
 
         from . import live
+        from .moderation import log_verification_decision
         from .notify import already_read
 
         live.register_channels()  # /topic, /category, /latest (forum/live.py)
         # No email for a post the person has read in the site before it was due.
         register_already_read(already_read)
+        # Verification decisions by moderators and staff also go to the moderation log.
+        post_save.connect(
+            log_verification_decision,
+            sender=VerificationEvent,
+            dispatch_uid="forum.log_verification_decision",
+        )

@@ -488,6 +488,9 @@ class ModerationAction(models.TextChoices):
     SUMMARY = "summary", _("Wrote the topic summary")
     UNLIST = "unlist", _("Unlisted")
     RELIST = "relist", _("Listed again")
+    VERIFY = "verify", _("Verified an official")
+    DECLINE_VERIFICATION = "decline_verification", _("Declined a verification request")
+    REVOKE = "revoke", _("Revoked a verification")
 
 
 class ModerationLogEntry(models.Model):

@@ -103,6 +103,28 @@ def log_action(
     )
 
 
+VERIFICATION_ACTIONS = {
+    "verify": ModerationAction.VERIFY,
+    "reject": ModerationAction.DECLINE_VERIFICATION,
+    "revoke": ModerationAction.REVOKE,
+}
+
+
+def log_verification_decision(sender, instance, created: bool, **kwargs) -> None:
+    """A moderator's or staff member's verification decision (accounts' audit trail) is logged here
+    too, so the moderation log holds every action; automatic changes (email domain, expiry) are not."""
+    action = VERIFICATION_ACTIONS.get(instance.action)
+    if not created or action is None or instance.actor_id is None or instance.actor_id == instance.subject_id:
+        return
+    log_action(
+        instance.actor,
+        action,
+        target_user=instance.subject,
+        reason=instance.reason,
+        details={"from": instance.from_state, "to": instance.to_state},
+    )
+
+
 # --- Flags and the review queue -------------------------------------------------------------
 
 
