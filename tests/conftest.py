@@ -21,6 +21,16 @@ def _tasks_run_in_process():
 
 
 @pytest.fixture(autouse=True)
+def _not_inside_a_task():
+    """Eager tasks run in several threads at once (the live servers, the race tests) can leave
+    Celery's process-wide "inside a task" flag set; a later ``result.get()`` would then refuse."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default():
     """Each test starts in English: a request in French leaves its language active in the thread."""
     from django.utils import translation
