@@ -132,7 +132,8 @@ def topic_state(topic: Topic) -> None:
 
 
 def topic_changed(*topic_ids: int) -> None:
-    """Posts moved in or out (merge, split, move): numbers on open pages are stale; they offer a reload."""
+    """Posts moved in or out (merge, split, move), or the topic renamed or moved to another category:
+    open pages are stale; they offer a reload."""
     publish_many_on_commit(
         (topic_channel(topic_id), "topic_changed", {"topic_id": topic_id}) for topic_id in topic_ids
     )

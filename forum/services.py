@@ -608,6 +608,7 @@ def move_topic(topic: Topic, category: Category, *, by=None) -> Topic:
     Topic.objects.filter(pk=topic.pk).update(category=category)
     _log(by, ModerationAction.MOVE, topic=topic)
     topic.refresh_from_db()
+    forum_live.topic_changed(topic.pk)
     return topic
 
 
@@ -619,6 +620,7 @@ def rename_topic(topic: Topic, title: str, *, by=None) -> Topic:
     search.index_posts(topic_ids=[topic.pk])
     _log(by, ModerationAction.RENAME, topic=topic)
     topic.refresh_from_db()
+    forum_live.topic_changed(topic.pk)
     return topic
 
 

@@ -187,6 +187,15 @@ def test_merging_tells_both_topics_pages(django_capture_on_commit_callbacks):
     assert recorder.events(topic_channel(target)) == [("topic_changed", {"topic_id": target.pk})]
 
 
+def test_renaming_or_moving_a_topic_tells_its_pages(django_capture_on_commit_callbacks):
+    topic, moderator = TopicFactory(), ModeratorFactory()
+    recorder = Recorder(topic_channel(topic))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rename_topic(topic, "A clearer title for this shared question", by=moderator)
+        services.move_topic(topic, CategoryFactory(), by=moderator)
+    assert recorder.events(topic_channel(topic)) == [("topic_changed", {"topic_id": topic.pk})] * 2
+
+
 # --- Who may read the channels --------------------------------------------------------------
 
 
