@@ -130,11 +130,6 @@ def unregister_channel(prefix: str) -> None:
     _channel_registry.pop(prefix, None)
 
 
-def is_registered(channel: str) -> bool:
-    """Has some app said who may read ``channel`` (without asking whether a given person may)?"""
-    return any(channel == prefix or channel.startswith(prefix + "/") for prefix in _channel_registry)
-
-
 def valid_channel(channel: str) -> bool:
     return bool(CHANNEL_RE.match(channel or ""))
 

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.live import is_registered, publish_on_commit
+from core.live import publish_on_commit
 from forum import launch as forum_launch
 from forum import permissions as forum_permissions
 from forum import services as forum_services
@@ -116,14 +116,11 @@ def event_channel(event: Event) -> str:
 
 def live_channels(event: Event, topic_ids: list[int]) -> list[str]:
     """What the live page follows: the event's channel (going live, ending, replies posted from
-    the page) and, where the forum publishes them, its questions' channels (replies posted
-    anywhere). Only channels some app answers for, so one missing never refuses the stream."""
+    the page) and its questions' channels (replies posted anywhere, published by the forum)."""
     from core.live_views import MAX_CHANNELS
 
-    topic_channels = [f"/topic/{pk}" for pk in topic_ids]
-    followed = [channel for channel in topic_channels if is_registered(channel)]
     # A stream takes at most MAX_CHANNELS; beyond that, replies posted on this page still arrive.
-    return [event_channel(event)] + followed[: MAX_CHANNELS - 1]
+    return [event_channel(event)] + [f"/topic/{pk}" for pk in topic_ids][: MAX_CHANNELS - 1]
 
 
 def reply_posted(event: Event, post: Post) -> None:

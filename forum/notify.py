@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
@@ -158,12 +158,11 @@ def _quoted_authors(post: Post) -> set[int]:
         else:
             names.add(match.group("username").strip())
     authors: set[int] = set()
-    for topic_id, number in references:
-        author = (
-            Post.objects.filter(topic_id=topic_id, number=number).values_list("author_id", flat=True).first()
-        )
-        if author:
-            authors.add(author)
+    if references:
+        by_reference = Q()
+        for topic_id, number in references:
+            by_reference |= Q(topic_id=topic_id, number=number)
+        authors |= set(Post.objects.filter(by_reference).values_list("author_id", flat=True))
     if names:
         authors |= set(get_user_model().objects.filter(username__in=names).values_list("pk", flat=True))
     return authors

@@ -30,39 +30,36 @@ def _respond(request, target, control: dict, *, saved: bool, errors: list[str], 
     return render(request, template, context, status=status)
 
 
+def _watch(request, target, set_level, make_control):
+    """GET: the level and the choices; POST: choose one (bad input: the form again, with why)."""
+    errors, saved, status = [], False, 200
+    if request.method == "POST":
+        try:
+            set_level(request.user, target, request.POST.get("level", ""))
+            saved = True
+        except ValidationError as error:
+            errors, status = _errors(error), 400
+    control = make_control(request.user, target)
+    return _respond(request, target, control, saved=saved, errors=errors, status=status)
+
+
 def topic_watch(request, topic_id: int):
-    """GET: the topic's level and the choices; POST: choose one. Signed-in readers only."""
+    """The watching level of a topic. Signed-in readers only."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     topic = get_object_or_404(Topic.objects.select_related("category"), pk=topic_id)
     permissions.check_read(request.user, topic)
-    errors, saved, status = [], False, 200
-    if request.method == "POST":
-        try:
-            watching.set_topic_level(request.user, topic, request.POST.get("level", ""))
-            saved = True
-        except ValidationError as error:
-            errors, status = _errors(error), 400
-    control = watching.topic_control(request.user, topic)
-    return _respond(request, topic, control, saved=saved, errors=errors, status=status)
+    return _watch(request, topic, watching.set_topic_level, watching.topic_control)
 
 
 def category_watch(request, category_id: int):
-    """GET: the category's level and the choices; POST: choose one. Signed-in readers only."""
+    """The watching level of a category. Signed-in readers only."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     category = get_object_or_404(Category, pk=category_id)
     if not permissions.can_read_category(request.user, category):
         raise PermissionDenied(_("This category is only open to some members."))
-    errors, saved, status = [], False, 200
-    if request.method == "POST":
-        try:
-            watching.set_category_level(request.user, category, request.POST.get("level", ""))
-            saved = True
-        except ValidationError as error:
-            errors, status = _errors(error), 400
-    control = watching.category_control(request.user, category)
-    return _respond(request, category, control, saved=saved, errors=errors, status=status)
+    return _watch(request, category, watching.set_category_level, watching.category_control)
 
 
 @login_required
@@ -73,8 +70,5 @@ def my_watching(request):
         **watched,
         "levels": WatchLevel.choices,
         "topic_choices": [(level.value, level.label, watching.TOPIC_HELP[level]) for level in WatchLevel],
-        "category_choices": [
-            (level.value, level.label, watching.CATEGORY_HELP[level]) for level in WatchLevel
-        ],
     }
     return render(request, "forum/my_watching.html", context)
