@@ -18,7 +18,6 @@ to bench/RESULTS.md.
 
 import argparse
 import os
-import statistics
 import sys
 import threading
 import time
@@ -34,11 +33,11 @@ import django  # noqa: E402
 
 django.setup()
 
+from common import measure_page  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core import mail  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Organisation, User, VerificationMethod, VerificationState  # noqa: E402
@@ -78,19 +77,6 @@ def timed(function, *args, **kwargs) -> tuple[float, object]:
     start = time.perf_counter()
     result = function(*args, **kwargs)
     return (time.perf_counter() - start) * 1000, result
-
-
-def measure_page(client: Client, url: str, runs: int) -> tuple[float, float, int]:
-    client.get(url)  # warm-up
-    timings = []
-    for _ in range(runs):
-        elapsed, response = timed(client.get, url)
-        assert response.status_code == 200, (url, response.status_code)
-        timings.append(elapsed)
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    timings.sort()
-    return statistics.median(timings), timings[max(int(len(timings) * 0.95) - 1, 0)], len(queries)
 
 
 def race_for_seats(staff, organisation: Organisation, stamp: str) -> str:

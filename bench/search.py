@@ -26,6 +26,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from common import plan_summary  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -113,10 +114,7 @@ def main() -> None:
     )
     plans = []
     for query in ("digitalizacion", "online"):
-        plan = [line.strip(" ->") for line in match_plan(query).splitlines()]
-        scan = next((line for line in plan if "Index" in line or "SCAN" in line or "Scan" in line), plan[0])
-        timing = " ".join(line for line in plan if "Execution Time" in line)
-        plans.append(f"- `{query}`: `{scan}` {timing}")
+        plans.append(f"- `{query}`: {plan_summary(match_plan(query), ('Index', 'SCAN', 'Scan'))}")
     report += "\nThe word match as the database runs it (EXPLAIN):\n\n" + "\n".join(plans) + "\n"
     print(report)
     with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as results_file:

@@ -10,9 +10,7 @@ Prints a table and appends it to bench/RESULTS.md.
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,9 +22,9 @@ import django  # noqa: E402
 
 django.setup()
 
+from common import measure_page, plan_summary  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User, VerificationState  # noqa: E402
 from forum.models import Topic  # noqa: E402
@@ -44,20 +42,6 @@ def page_query_plan(topic: Topic, page_number: int) -> str:
     if connection.vendor == "postgresql":
         return queryset.explain(analyze=True)
     return queryset.explain()
-
-
-def measure(client: Client, url: str, runs: int) -> tuple[float, float, int]:
-    client.get(url)  # warm-up
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        response = client.get(url)
-        timings.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    timings.sort()
-    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1], len(queries)
 
 
 def main() -> None:
@@ -85,7 +69,7 @@ def main() -> None:
                 "tree view": topic.get_absolute_url() + "?view=tree",
             }
             for page, url in pages.items():
-                median, p95, queries = measure(client, url, args.runs)
+                median, p95, queries = measure_page(client, url, args.runs)
                 rows.append((who, f"{topic.posts_count} posts", page, median, p95, queries))
 
     header = "| reader | topic | page | median ms | p95 ms | queries |\n|---|---|---|---:|---:|---:|"
@@ -102,10 +86,8 @@ def main() -> None:
         last_page = post_page(topic, 10**9).number
         for page_number in sorted({1, max(1, last_page // 2), last_page}):
             plan = page_query_plan(topic, page_number)
-            lines = [line.strip(" ->") for line in plan.splitlines()]
-            scan = next((line for line in lines if "Index" in line or "SEARCH" in line), lines[0])
-            timing = " ".join(line for line in lines if "Execution Time" in line)
-            plans.append(f"- {topic.posts_count} posts, page {page_number}: `{scan}` {timing}")
+            summary = plan_summary(plan, ("Index", "SEARCH"))
+            plans.append(f"- {topic.posts_count} posts, page {page_number}: {summary}")
     report += "\nThe page query as the database runs it (EXPLAIN):\n\n" + "\n".join(plans) + "\n"
     print(report)
     with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as results:
