@@ -1,10 +1,8 @@
 """What open pages fetch when a live event arrives (static/js/topic_live.js, list_live.js).
 
 Live events carry only ids and numbers (forum/live.py); these views answer with what the
-person asking may see, rendered by the same templates as the full pages. They change nothing,
-except that new posts appended to a signed-in reader's page count as read (as the topic page
-does), so no email follows for a reply the person watched arrive. Each has a query budget that
-does not grow with the topic.
+person asking may see, rendered by the same templates as the full pages. Read-only, with a
+query budget that does not grow with the topic.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -16,7 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import permissions, reading, services
+from . import permissions, reading
 from .models import Highlight, Topic
 from .views import _composer_context
 
@@ -57,9 +55,6 @@ def topic_posts(request, topic_id: int):
     else:
         raise Http404(_("Say which posts to show."))
     reading.decorate_posts(request.user, topic, posts)
-    if after is not None and posts:
-        # Appended to the page the person is reading: seen, as on the topic page.
-        services.mark_read(request.user, topic, max(post.number for post in posts))
     highlighted = set()
     if posts:
         highlighted = set(
