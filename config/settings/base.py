@@ -4,6 +4,8 @@ Every value has a default that needs no other service: SQLite in the project
 folder, no Redis (tasks run in-process, caches in memory), console email.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -93,6 +95,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+    )
+    # The test database is a file too: an in-memory one is shared between the live servers'
+    # threads in shared-cache mode, where a concurrent write fails at once ("table is locked")
+    # instead of waiting for the busy timeout.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", os.path.join(tempfile.gettempdir(), f"mplf-test-{os.getpid()}.sqlite3")
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
