@@ -20,6 +20,8 @@ urlpatterns = [
 
 # Unknown `.json` paths and key requests get a JSON 404 in Discourse's shape.
 handler404 = "api.views.page_not_found"
+# A database error raised before any view (sessions, the user) answers 503, not 500.
+handler500 = "core.views.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -10,6 +10,7 @@ import logging
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -51,6 +52,9 @@ async def stream(request):
     channels = _channels(request)
     user = await request.auser()
     refusal = await sync_to_async(_refusal)(channels, user)
+    # The checks above are the stream's only database work: hand the connection back to the
+    # pool now, or every open stream would keep one until it ends (minutes) and exhaust the pool.
+    await sync_to_async(connections.close_all)()
     if refusal is not None:
         status, message = refusal
         return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

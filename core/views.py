@@ -1,8 +1,13 @@
+import sys
+
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from . import unavailable
 
 
 def _database_state() -> str:
@@ -46,3 +51,12 @@ def healthz(request):
         {"status": status, "database": database, "redis": redis_state},
         status=503 if status == "failed" else 200,
     )
+
+
+def server_error(request):
+    """handler500: a database outage or a busy pool met before the view (in the session or
+    authentication middleware) answers 503 with Retry-After; anything else is Django's 500."""
+    exc = sys.exc_info()[1]
+    if unavailable.is_database_unavailable(exc):
+        return unavailable.response_for(request, exc)
+    return defaults.server_error(request)

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a database that is down or a pool that is exhausted answers 503 with Retry-After.
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,8 +105,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME", os.path.join(tempfile.gettempdir(), f"mplf-test-{os.getpid()}.sqlite3")
     )
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Django's psycopg pool, one per process: a process never holds more than DB_POOL_MAX_SIZE
+    # connections, however many threads serve requests (see docs/scaling.md for the budget).
+    # A request that finds the pool busy waits DB_POOL_TIMEOUT seconds, then answers 503.
+    # DB_POOL_MAX_SIZE=0 turns the pool off (behind PgBouncer) and keeps connections CONN_MAX_AGE s.
+    DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=8)
+    if DB_POOL_MAX_SIZE > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool requires it
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(env.int("DB_POOL_MIN_SIZE", default=1), DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10),
+            # After an outage, retry connecting with a backoff that stays short, so the pool
+            # finds the database again within seconds of its return.
+            "reconnect_timeout": env.float("DB_POOL_RECONNECT_TIMEOUT", default=15),
+        }
+    else:
+        DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: the Celery broker, the cache (sessions, rate-limit counters) and the
@@ -195,15 +213,18 @@ ACCOUNT_USERNAME_MIN_LENGTH = 3
 # One address per account: changing it replaces the old one once the new one is
 # confirmed, and re-runs verification (accounts.signals).
 ACCOUNT_CHANGE_EMAIL = True
+# A whole city hall signs up and signs in from one address at a webinar's start: per-IP limits
+# stop only a flood, and guessing is stopped per account ("key": the email typed in).
+# Figures and reasons in docs/accounts.md.
 ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
-    "reset_password": "20/m/ip,5/m/key",
+    "reset_password": "60/m/ip,5/m/key",
     "reauthenticate": "10/m/user",
-    "reset_password_from_key": "20/m/ip",
-    "signup": "10/m/ip",
-    "login": "30/m/ip",
-    "login_failed": "5/m/ip,5/5m/key",
+    "reset_password_from_key": "60/m/ip",
+    "signup": "100/m/ip,600/h/ip",
+    "login": "200/m/ip",
+    "login_failed": "60/m/ip,5/5m/key",
     "confirm_email": "1/3m/key",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
