@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +148,8 @@ def can_subscribe(user, channel: str) -> bool:
         return False
     try:
         return bool(_channel_registry[best](user, channel))
+    except (OperationalError, InterfaceError):
+        raise  # the database is down or busy: a 503 with Retry-After (core.unavailable), not a refusal
     except Exception:  # noqa: BLE001 - a failing check must refuse, never open the channel
         logger.exception("Channel check for %s failed", channel)
         return False

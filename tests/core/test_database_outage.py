@@ -154,6 +154,10 @@ def test_an_unreachable_database_answers_a_translated_503_and_the_site_recovers(
         "error_type": "service_unavailable",
     }
 
+    stream = Client().get("/live/stream", {"channel": "/topic/1"})
+    assert stream.status_code == 503
+    assert stream["Retry-After"] == "15"
+
     assert Client().get("/healthz").status_code == 503
 
     # The database is back: the next requests are served with no restart.
