@@ -348,6 +348,10 @@ def test_a_worker_survives_a_redis_restart_and_consumes_a_task_afterwards(privat
     broker_at(private_redis.url)
     try:
         assert echo.apply_async(args=["before"], queue=queue).get(timeout=60) == "before"
+        # A task waiting for its countdown: the worker holds it unacknowledged when Redis goes
+        # (as with a reply email's delay), the case that used to kill the worker.
+        echo.apply_async(args=["later"], queue=queue, countdown=3600)
+        time.sleep(1)
         private_redis.kill()
         time.sleep(8)  # The worker notices at once and retries; long enough for a few attempts.
         assert worker.poll() is None, "the worker exited while Redis was away"
