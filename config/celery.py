@@ -16,38 +16,26 @@ logger = logging.getLogger(__name__)
 
 
 class GuardedTask(Task):
-    """A task whose enqueueing never fails the request that asked for it.
+    """A task whose ``delay()`` never fails the request that asked for it.
 
     Work is queued after commit, when the write it follows has already succeeded; a broker that
     is away (Redis restarting) must not turn that into an error page. Publishing waits at most
-    ``task_publish_retry_policy`` (about a second), then logs and returns None instead of an
-    AsyncResult. What must not be lost is kept in a table that a periodic drain runs (the email
-    outbox, the forum's notification jobs); a task without one is only best effort.
+    ``task_publish_retry_policy`` (about a second), then ``delay()`` logs and returns None instead
+    of an AsyncResult. ``apply_async()`` still raises, for callers that handle the failure
+    themselves (they log that the periodic drain will run the work). What must not be lost is
+    kept in a table that a drain runs (the email outbox, the forum's notification jobs); a task
+    queued with ``delay()`` and no such table is best effort.
     """
 
-    def apply_async(self, *args, **kwargs):
+    def delay(self, *args, **kwargs):
         if self.app.conf.task_always_eager:
-            return super().apply_async(*args, **kwargs)
+            return super().delay(*args, **kwargs)
         try:
-            return super().apply_async(*args, **kwargs)
+            return super().delay(*args, **kwargs)
         except (OperationalError, RuntimeError):
             # RuntimeError: the Redis result backend could not subscribe to the task's result.
             logger.warning("Could not queue task %s: the broker is unreachable", self.name, exc_info=True)
             return None
-
-
-class Worker(CeleryWorker):
-    """``celery -A config worker`` without gossip and mingle, always.
-
-    Both exist for clusters of workers that watch one another (events between workers, revoked
-    ids shared at start); this project uses neither. Their reconnection after a broker outage is
-    where workers have died for good ("Error on restarting Gossip", kombu issue 582: 'NoneType'
-    object has no attribute 'hostname'), so they are left out.
-    """
-
-    def __init__(self, *args, **kwargs):
-        kwargs.update(without_gossip=True, without_mingle=True)
-        super().__init__(*args, **kwargs)
 
 
 def _restore_unacked_unless_gone(restore_unacked):
@@ -77,6 +65,20 @@ def _restore_unacked_unless_gone(restore_unacked):
 
 
 kombu_redis.QoS.restore_unacked = _restore_unacked_unless_gone(kombu_redis.QoS.restore_unacked)
+
+
+class Worker(CeleryWorker):
+    """``celery -A config worker`` without gossip and mingle, always.
+
+    Both exist for clusters of workers that watch one another (events between workers, revoked
+    ids shared at start); this project uses neither. Their restart after a broker outage is
+    where workers have failed ("Error on restarting Gossip", kombu issue 582: 'NoneType' object
+    has no attribute 'hostname'), so they are left out.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.update(without_gossip=True, without_mingle=True)
+        super().__init__(*args, **kwargs)
 
 
 class ForumCelery(Celery):

@@ -160,7 +160,7 @@ class FailSoftRedisCache(RedisCache):
             breaker.open_until = time.monotonic() + self.breaker_seconds
         if not already:
             logger.warning(
-                "Cache: Redis unreachable (%s); per-process cache for %.0fs", error, self.breaker_seconds
+                "Cache: Redis unreachable (%s); per-process cache for %.1fs", error, self.breaker_seconds
             )
 
     def _remember(self, keys, version) -> None:
