@@ -84,18 +84,23 @@
    * jitter so that a crowd refused together does not come back together), then stream. */
   var polling = false;
   var baseRetryMs = 60000;
-  var streamRetryMs = baseRetryMs;
+  var refusals = 0;
+
+  function streamRetryDelay() {
+    return Math.min(baseRetryMs * Math.pow(2, refusals), 600000);
+  }
 
   function startPolling(channels) {
     var delay = 10000;
-    var streamAt = Date.now() + streamRetryMs * (1 + Math.random() / 2);
+    var started = Date.now();
+    var jitter = 1 + Math.random() / 2;
     polling = true;
     document.documentElement.setAttribute("data-live", "polling");
     function schedule(ms) { window.setTimeout(poll, ms); }
     function poll() {
-      if (window.EventSource && Date.now() >= streamAt) {
+      if (window.EventSource && Date.now() >= started + streamRetryDelay() * jitter) {
         polling = false;
-        streamRetryMs = Math.min(streamRetryMs * 2, 600000);
+        refusals += 1; // Reset when the stream opens; doubles the wait if it is refused again.
         openStream(channels);
         return;
       }
@@ -133,7 +138,7 @@
     // "stream" once the server has subscribed this page (the response starts after that).
     source.onopen = function () {
       failures = 0;
-      streamRetryMs = baseRetryMs;
+      refusals = 0;
       document.documentElement.setAttribute("data-live", "stream");
     };
     source.onmessage = function (event) {
