@@ -419,6 +419,10 @@ def _decode(key_prefix_: str, key: str, entry_id: str, fields: dict) -> LiveEven
     return LiveEvent(entry_id, key[len(key_prefix_) :], fields.get("event", ""), json.loads(fields["data"]))
 
 
+class BrokerUnavailable(ConnectionError):
+    """Redis did not answer a moment ago; calls fail at once until ``LIVE_BREAKER_SECONDS`` pass."""
+
+
 class RedisBroker:
     """Redis Streams: one stream per channel, capped, with an expiry so idle channels vanish."""
 
@@ -432,11 +436,31 @@ class RedisBroker:
             url, decode_responses=True, socket_connect_timeout=timeout, socket_timeout=timeout
         )
         self._hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._down_until = 0.0
 
     def key(self, channel: str) -> str:
         return self.prefix + channel
 
+    def _guarded(self, call: Callable[[], Any]):
+        """Run a call on Redis; after a connection failure, fail at once for a few seconds.
+
+        A Redis that does not answer would otherwise cost every publish (after each post, like,
+        read) and every poll its connection time-out.
+        """
+        import redis
+
+        if time.monotonic() < self._down_until:
+            raise BrokerUnavailable("Redis was unreachable a moment ago")
+        try:
+            return call()
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            self._down_until = time.monotonic() + float(_setting("LIVE_BREAKER_SECONDS", 5))
+            raise
+
     def publish(self, channel: str, event: str, data: dict) -> str:
+        return self._guarded(lambda: self._publish(channel, event, data))
+
+    def _publish(self, channel: str, event: str, data: dict) -> str:
         pipe = self.client.pipeline(transaction=False)
         pipe.xadd(
             self.key(channel),
@@ -449,10 +473,13 @@ class RedisBroker:
         return entry_id
 
     def last_id(self, channel: str) -> str:
-        entries = self.client.xrevrange(self.key(channel), count=1)
+        entries = self._guarded(lambda: self.client.xrevrange(self.key(channel), count=1))
         return entries[0][0] if entries else ZERO_ID
 
     def read_after(self, channel: str, after: str, limit: int) -> tuple[list[LiveEvent], bool]:
+        return self._guarded(lambda: self._read_after(channel, after, limit))
+
+    def _read_after(self, channel: str, after: str, limit: int) -> tuple[list[LiveEvent], bool]:
         key = self.key(channel)
         entries = self.client.xrange(key, min=f"({after}", count=limit)
         gap = after != ZERO_ID and _trimmed_after(self.client.xinfo_stream(key), after) if entries else False
@@ -466,7 +493,15 @@ class RedisBroker:
         return hub
 
     async def subscribe(self, channels: list[str], cursors: dict[str, str | None]) -> Subscription:
-        return await self.hub().subscribe(channels, cursors)
+        import redis
+
+        if time.monotonic() < self._down_until:
+            raise BrokerUnavailable("Redis was unreachable a moment ago")
+        try:
+            return await self.hub().subscribe(channels, cursors)
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            self._down_until = time.monotonic() + float(_setting("LIVE_BREAKER_SECONDS", 5))
+            raise
 
     def subscriber_count(self) -> int:
         return sum(hub.subscriber_count() for hub in list(self._hubs.values()))
@@ -497,15 +532,23 @@ class RedisHub:
 
         self.prefix = prefix
         pool_size = int(_setting("LIVE_REDIS_POOL_SIZE", 10))
+        timeout = float(_setting("LIVE_REDIS_TIMEOUT", 2))
         # Short commands (replay, tails) share a small pool: connect storms wait their turn.
         self.redis = aioredis.Redis(
             connection_pool=aioredis.BlockingConnectionPool.from_url(
-                url, max_connections=pool_size, timeout=30, decode_responses=True
+                url,
+                max_connections=pool_size,
+                timeout=30,
+                decode_responses=True,
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout * 5,
             )
         )
         # The blocking XREAD holds its own connection; its reads may last the whole block time.
         block_seconds = int(_setting("LIVE_READER_BLOCK_MS", 5000)) / 1000
-        self.reader = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=block_seconds + 30)
+        self.reader = aioredis.Redis.from_url(
+            url, decode_responses=True, socket_connect_timeout=timeout, socket_timeout=block_seconds + 30
+        )
         self.subscribers: dict[str, set[Subscription]] = {}
         self.positions: dict[str, str] = {}
         self._ready: dict[str, asyncio.Future] = {}
@@ -667,6 +710,9 @@ def publish(channel: str, event: str, data: dict) -> str | None:
     payload = json.loads(json.dumps(data, default=str))
     try:
         return get_broker().publish(channel, event, payload)
+    except BrokerUnavailable:
+        logger.info("Not publishing %s to %s: Redis is unreachable", event, channel)
+        return None
     except Exception:  # noqa: BLE001 - Redis down must not turn a saved post into an error page
         logger.warning("Could not publish %s to %s", event, channel, exc_info=True)
         return None

@@ -6,6 +6,9 @@ the requesting person (see :func:`core.live.register_channel`), else 403.
 
 import asyncio
 import logging
+import threading
+import weakref
+from collections import Counter
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -21,6 +24,71 @@ from core import live
 logger = logging.getLogger(__name__)
 
 MAX_CHANNELS = 10
+
+
+class _OpenStreams:
+    """This process's open streams, in all and per client address, for the caps.
+
+    Counted per process: a cap is about this process's memory and event loop (≈ 77 KB per open
+    stream), and a count shared through Redis would be lost with Redis, when the caps matter.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.total = 0
+        self.by_ip: Counter[str] = Counter()
+
+    def take(self, ip: str) -> str | None:
+        """Reserve a stream for ``ip``; None when allowed, else which cap refuses ("ip", "process")."""
+        per_ip = int(getattr(settings, "LIVE_MAX_STREAMS_PER_IP", 1000))
+        per_process = int(getattr(settings, "LIVE_MAX_STREAMS_PER_PROCESS", 4000))
+        with self.lock:
+            if self.total >= per_process:
+                return "process"
+            if self.by_ip[ip] >= per_ip:
+                return "ip"
+            self.total += 1
+            self.by_ip[ip] += 1
+        return None
+
+    def give_back(self, ip: str) -> None:
+        with self.lock:
+            self.total -= 1
+            self.by_ip[ip] -= 1
+            if self.by_ip[ip] <= 0:
+                del self.by_ip[ip]
+
+
+open_streams = _OpenStreams()
+
+
+class _Slot:
+    """One reserved stream, given back exactly once however the connection ends."""
+
+    def __init__(self, ip: str) -> None:
+        self.ip = ip
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            open_streams.give_back(self.ip)
+
+
+class _LiveStreamResponse(StreamingHttpResponse):
+    slot: _Slot | None = None
+
+    def close(self) -> None:
+        if self.slot is not None:
+            self.slot.release()
+        super().close()
+
+
+def _unavailable(status: int, message: str) -> HttpResponse:
+    """A refusal the page answers by polling; Retry-After says when to try streaming again."""
+    response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(int(getattr(settings, "LIVE_STREAM_RETRY_AFTER_SECONDS", 60)))
+    return response
 
 
 def _channels(request) -> list[str]:
@@ -67,15 +135,27 @@ async def stream(request):
     if not isinstance(request, ASGIRequest):
         # Under WSGI (runserver, the test live server) an endless response would hold a
         # server thread for good; the page polls instead. Production serves ASGI (uvicorn).
-        return HttpResponse(
-            _("Live updates are unavailable."), status=503, content_type="text/plain; charset=utf-8"
-        )
+        return _unavailable(503, _("Live updates are unavailable."))
+    ip = request.META.get("REMOTE_ADDR") or "unknown"
+    refused_by = open_streams.take(ip)
+    if refused_by == "ip":
+        return _unavailable(429, _("Too many live pages are open from your network; this page will poll."))
+    if refused_by == "process":
+        return _unavailable(503, _("Live updates are unavailable."))
+    slot = _Slot(ip)
     given = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
     try:
         subscription = await live.subscribe(channels, live.decode_cursor(given, channels))
+    except live.BrokerUnavailable:
+        slot.release()
+        return _unavailable(503, _("Live updates are unavailable."))
     except Exception:  # noqa: BLE001 - the page falls back to polling on any error status
+        slot.release()
         logger.warning("Could not open live stream for %s", channels, exc_info=True)
-        return HttpResponse(_("Live updates are unavailable."), status=503, content_type="text/plain")
+        return _unavailable(503, _("Live updates are unavailable."))
+    except BaseException:  # The client went away while the stream was being opened.
+        slot.release()
+        raise
 
     lifetime = float(getattr(settings, "LIVE_MAX_CONNECTION_SECONDS", 1800))
     retry_ms = int(getattr(settings, "LIVE_RETRY_MS", 3000))
@@ -100,8 +180,12 @@ async def stream(request):
                     return
         finally:
             subscription.close()
+            slot.release()
 
-    response = StreamingHttpResponse(events(), content_type="text/event-stream; charset=utf-8")
+    response = _LiveStreamResponse(events(), content_type="text/event-stream; charset=utf-8")
+    response.slot = slot
+    # Should the response be dropped before it is sent or closed, the slot still comes back.
+    weakref.finalize(response, slot.release)
     response["Cache-Control"] = "no-cache, no-transform"
     response["X-Accel-Buffering"] = "no"
     return response
@@ -120,10 +204,13 @@ def poll(request):
     if refusal is not None:
         status, message = refusal
         return JsonResponse({"error": message}, status=status)
-    cursors = live.decode_cursor(request.GET.get("after"), channels)
+    given = request.GET.get("after")
+    cursors = live.decode_cursor(given, channels)
     events: list[dict] = []
     reset = more = False
     limit = 100
+    poll_after_ms = int(getattr(settings, "LIVE_POLL_INTERVAL_MS", 10000))
+    stream_retry_ms = int(getattr(settings, "LIVE_STREAM_RETRY_AFTER_SECONDS", 60)) * 1000
     try:
         for channel in channels:
             if cursors[channel] is None:
@@ -135,15 +222,28 @@ def poll(request):
             if found:
                 cursors[channel] = found[-1].id
             events.extend({"id": e.id, "channel": e.channel, "event": e.event, "data": e.data} for e in found)
-    except Exception:  # noqa: BLE001 - the client just tries again later
-        logger.warning("Live poll failed for %s", channels, exc_info=True)
-        return JsonResponse({"error": _("Live updates are unavailable.")}, status=503)
+    except Exception as error:  # noqa: BLE001 - Redis away: no news yet, the same cursor next time
+        if not isinstance(error, live.BrokerUnavailable):
+            logger.warning("Live poll failed for %s", channels, exc_info=True)
+        # The page keeps the cursor it sent and gets what it missed once Redis is back.
+        return JsonResponse(
+            {
+                "events": [],
+                "last_event_id": given or "",
+                "reset": False,
+                "more": False,
+                "poll_after_ms": poll_after_ms,
+                "stream_retry_ms": stream_retry_ms,
+                "unavailable": True,
+            }
+        )
     return JsonResponse(
         {
             "events": events,
             "last_event_id": live.encode_cursor(channels, cursors),
             "reset": reset,
             "more": more,
-            "poll_after_ms": int(getattr(settings, "LIVE_POLL_INTERVAL_MS", 10000)),
+            "poll_after_ms": poll_after_ms,
+            "stream_retry_ms": stream_retry_ms,
         }
     )

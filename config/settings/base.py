@@ -136,9 +136,18 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache with a circuit breaker: Redis away is a miss, never a 500, and
+            # counters (rate limits) go on per process; see core/cache.py and docs/live.md.
+            "BACKEND": "core.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="mplf"),
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.5),
+                "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT", default=1.0),
+                "health_check_interval": 30,
+                "BREAKER_SECONDS": env.float("CACHE_BREAKER_SECONDS", default=5.0),
+                "FALLBACK_MAX_TIMEOUT": env.int("CACHE_FALLBACK_MAX_TIMEOUT", default=60),
+            },
         }
     }
 else:
@@ -153,6 +162,14 @@ LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", default=15)
 LIVE_MAX_CONNECTION_SECONDS = env.float("LIVE_MAX_CONNECTION_SECONDS", default=1800)
 LIVE_RETRY_MS = env.int("LIVE_RETRY_MS", default=3000)
 LIVE_POLL_INTERVAL_MS = env.int("LIVE_POLL_INTERVAL_MS", default=10000)
+# Caps on open streams, per web process (docs/live.md): beyond them the stream answers 429 (one
+# address) or 503 (the process) with Retry-After, and the page polls. A city hall's whole
+# delegation can sit behind one address, so the per-address cap is high.
+LIVE_MAX_STREAMS_PER_IP = env.int("LIVE_MAX_STREAMS_PER_IP", default=1000)
+LIVE_MAX_STREAMS_PER_PROCESS = env.int("LIVE_MAX_STREAMS_PER_PROCESS", default=4000)
+LIVE_STREAM_RETRY_AFTER_SECONDS = env.int("LIVE_STREAM_RETRY_AFTER_SECONDS", default=60)
+# After a Redis connection failure, live calls fail at once for this long (no time-out each).
+LIVE_BREAKER_SECONDS = env.float("LIVE_BREAKER_SECONDS", default=5)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
@@ -163,6 +180,39 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker outage (Redis restarted, failed over) is ridden out, never fatal: the worker and beat
+# reconnect with back-off for as long as it takes and go on without a restart (docs/live.md).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CHANNEL_ERROR_RETRY = True
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+    "socket_keepalive": True,
+    # Pings idle connections, so a connection that died silently is noticed and replaced.
+    "health_check_interval": 10,
+}
+# Enqueueing from a request (after commit) waits at most ~1 s for a broker that is away, then
+# raises; every caller keeps its work in a table that a periodic drain runs (see
+# core.tasks.GuardedTask for the callers that do not catch).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.25,
+    "interval_max": 0.5,
+}
+# Results: only tests wait on them (production.py ignores them). The web process subscribes to
+# a task's result as it enqueues it; with Redis away that retried 20 times, a second apart.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.25, "interval_max": 0.5}
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 10
+CELERY_REDIS_BACKEND_HEALTH_CHECK_INTERVAL = 10
+# With late acknowledgement, a task running when the connection drops is cancelled and
+# redelivered (it could not be acknowledged anyway); every task here is safe to run twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "UTC"
 # Periodic work. With Redis, Celery beat runs it; without, core.inprocess does.
 CELERY_BEAT_SCHEDULE: dict = {

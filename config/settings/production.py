@@ -23,6 +23,10 @@ if not REDIS_URL:
         }
     }
 
+# Nothing in production waits on a task's result: none is stored, and enqueueing a task does not
+# subscribe to one (a Redis round trip, and a retry loop while Redis is away).
+CELERY_TASK_IGNORE_RESULT = True
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -80,10 +80,30 @@
     }
   }
 
+  /* Poll until it is time to try the stream again (`stream_retry_ms` from the server, with some
+   * jitter so that a crowd refused together does not come back together), then stream. */
+  var polling = false;
+  var baseRetryMs = 60000;
+  var refusals = 0;
+
+  function streamRetryDelay() {
+    return Math.min(baseRetryMs * Math.pow(2, refusals), 600000);
+  }
+
   function startPolling(channels) {
     var delay = 10000;
+    var started = Date.now();
+    var jitter = 1 + Math.random() / 2;
+    polling = true;
+    document.documentElement.setAttribute("data-live", "polling");
     function schedule(ms) { window.setTimeout(poll, ms); }
     function poll() {
+      if (window.EventSource && Date.now() >= started + streamRetryDelay() * jitter) {
+        polling = false;
+        refusals += 1; // Reset when the stream opens; doubles the wait if it is refused again.
+        openStream(channels);
+        return;
+      }
       fetch(url(POLL_URL, channels, { after: lastId }), {
         credentials: "same-origin",
         headers: { Accept: "application/json" },
@@ -94,12 +114,13 @@
           return response.json();
         })
         .then(function (body) {
-          if (!body) return;
+          if (!body) { polling = false; return; }
           var first = !lastId;
           lastId = body.last_event_id;
           if (!first) body.events.forEach(dispatch);
           if (body.reset) dispatch({ event: "reset", channel: null, data: {} });
           delay = body.poll_after_ms || 10000;
+          if (body.stream_retry_ms) baseRetryMs = body.stream_retry_ms;
           schedule(body.more ? 0 : delay);
         })
         .catch(function () {
@@ -110,20 +131,14 @@
     poll();
   }
 
-  function start() {
-    var channels = channelsOnPage();
-    if (!channels.length) return;
-    // Where the page was rendered: replay from there, so nothing falls between render and connect.
-    lastId = document.body.getAttribute("data-live-since") || "";
-    if (!window.EventSource || !window.fetch) {
-      if (window.fetch) startPolling(channels);
-      return;
-    }
+  function openStream(channels) {
     var source = new EventSource(url(STREAM_URL, channels, { last_event_id: lastId }));
     var failures = 0;
+    document.documentElement.setAttribute("data-live", "connecting");
     // "stream" once the server has subscribed this page (the response starts after that).
     source.onopen = function () {
       failures = 0;
+      refusals = 0;
       document.documentElement.setAttribute("data-live", "stream");
     };
     source.onmessage = function (event) {
@@ -135,15 +150,27 @@
     };
     source.onerror = function () {
       failures += 1;
-      // CLOSED: the server refused (an error status); the browser will not retry. Several failed
-      // reconnects: a proxy in the way. Either way, polling still brings the news.
+      // CLOSED: the server refused (an error status: 503 while Redis is away or this server is
+      // full, 429 when too many pages are open from one network); the browser will not retry.
+      // Several failed reconnects: a proxy in the way. Either way, poll, and try the stream
+      // again later.
       if (source.readyState === EventSource.CLOSED || failures >= 3) {
         source.close();
-        document.documentElement.setAttribute("data-live", "polling");
-        startPolling(channels);
+        if (!polling) startPolling(channels);
       }
     };
-    document.documentElement.setAttribute("data-live", "connecting");
+  }
+
+  function start() {
+    var channels = channelsOnPage();
+    if (!channels.length) return;
+    // Where the page was rendered: replay from there, so nothing falls between render and connect.
+    lastId = document.body.getAttribute("data-live-since") || "";
+    if (!window.EventSource || !window.fetch) {
+      if (window.fetch) startPolling(channels);
+      return;
+    }
+    openStream(channels);
   }
 
   document.addEventListener("live:notification", function (e) { updateUnread(e.detail); });

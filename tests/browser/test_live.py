@@ -75,3 +75,29 @@ def test_a_page_whose_stream_cannot_open_falls_back_to_polling(browser, asgi_ser
         expect(page.locator("[data-live-unread-count]")).to_have_text("1")
     finally:
         page.context.close()
+
+
+def test_a_page_refused_a_stream_polls_then_streams_again(browser, asgi_server, client, settings):
+    settings.LIVE_POLL_INTERVAL_MS = 200
+    settings.LIVE_STREAM_RETRY_AFTER_SECONDS = 1
+    bea = OfficialFactory()
+    page = _signed_in_page(browser, asgi_server, client, bea)
+    try:
+        # Refused once (say Redis was away, or too many pages were open from this network).
+        refused = []
+
+        def refuse_once(route):
+            if refused:
+                route.continue_()
+            else:
+                refused.append(route.request.url)
+                route.fulfill(status=503, headers={"Retry-After": "1"}, body="Live updates are unavailable.")
+
+        page.route("**/live/stream*", refuse_once)
+        page.goto("/")
+        expect(page.locator("html")).to_have_attribute("data-live", "polling")
+        expect(page.locator("html")).to_have_attribute("data-live", "stream", timeout=15000)
+        _notify(bea, 2)
+        expect(page.locator("[data-live-unread-count]")).to_have_text("1")
+    finally:
+        page.context.close()
