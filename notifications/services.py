@@ -367,17 +367,19 @@ def _deliver_rows(rows: list[OutboxEmail]) -> str:
 MAX_ATTEMPTS = 20
 
 
-def record_failure(outbox_id: int, error: BaseException, give_up: bool = False) -> None:
-    """Note a failed attempt; after MAX_ATTEMPTS (or when told to give up) the row is marked failed."""
+def record_failure(outbox_id: int, error: BaseException, give_up: bool = False) -> datetime | None:
+    """Note a failed attempt; after MAX_ATTEMPTS (or when told to give up) the row is marked failed.
+    Returns when the next attempt is due (None when there is none)."""
     row = OutboxEmail.objects.filter(pk=outbox_id, state=OutboxState.PENDING).first()
     if row is None:
-        return
+        return None
     row.attempts += 1
     row.last_error = f"{type(error).__name__}: {error}"[:2000]
     row.send_after = timezone.now() + retry_delay(row.attempts)
     if give_up or row.attempts >= MAX_ATTEMPTS:
         row.state = OutboxState.FAILED
     row.save(update_fields=["attempts", "last_error", "state", "send_after"])
+    return row.send_after if row.state == OutboxState.PENDING else None
 
 
 def retry_delay(attempts: int) -> timedelta:

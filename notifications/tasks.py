@@ -5,6 +5,7 @@ import smtplib
 
 from celery import shared_task
 from django.db import DatabaseError
+from django.utils import timezone
 
 from . import services
 
@@ -25,12 +26,14 @@ def send_email(self, outbox_id: int) -> str:
         return services.deliver(outbox_id)
     except (smtplib.SMTPException, OSError) as error:
         give_up = self.request.retries >= MAX_RETRIES
-        services.record_failure(outbox_id, error, give_up)
-        if give_up:
+        next_attempt = services.record_failure(outbox_id, error, give_up)
+        if give_up or next_attempt is None:
             logger.error("Giving up on email %s: %s", outbox_id, error)
             return "failed"
-        # 30 s, 60 s, 120 s ... up to an hour; the periodic drain is the safety net beyond that.
-        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 3600)) from error
+        # When the row says (30 s, 60 s, 120 s ... up to an hour), a second late so it is due;
+        # the periodic drain is the safety net beyond MAX_RETRIES.
+        countdown = max(0.0, (next_attempt - timezone.now()).total_seconds()) + 1
+        raise self.retry(exc=error, countdown=countdown) from error
 
 
 @shared_task(name="notifications.send_messages", acks_late=True)
