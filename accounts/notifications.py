@@ -2,7 +2,6 @@
 take over later (in-app notices) without touching the services."""
 
 from django.conf import settings
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -22,14 +21,18 @@ def site_url(path: str) -> str:
 
 
 def notify_verification(user, kind: str, **context) -> None:
-    """Tell `user` about a verification change of `kind`: by email after the surrounding
-    transaction commits, and in the site as a message on their next page.
+    """Tell `user` about a verification change of `kind`: by email, owed in the notifications
+    outbox inside the surrounding transaction (sent after commit, retried by the worker), and in
+    the site as a message on their next page.
 
     The text is rendered now, in the person's preferred language, from
     templates/accounts/email/verification.txt; a rolled-back change sends nothing.
     """
+    from django.core.mail import EmailMessage
+
+    from notifications.services import queue_message
+
     from .models import User
-    from .tasks import send_email
 
     # In the site: a one-time message on their next page (accounts.middleware).
     User.objects.filter(pk=user.pk).update(verification_notice=kind)
@@ -50,8 +53,8 @@ def notify_verification(user, kind: str, **context) -> None:
                 "renew_url": site_url(context["renew_url"]) if context.get("renew_url") else "",
             },
         )
-    recipient = user.email
-    transaction.on_commit(lambda: send_email.delay(recipient, subject, body))
+    message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    queue_message(message, kind=f"verification:{kind}")
 
 
 def show_pending_notice(request) -> None:

@@ -1,12 +1,18 @@
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 
 
-@shared_task(name="accounts.send_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(name="accounts.send_email", acks_late=True)
 def send_email(to: str, subject: str, body: str) -> None:
-    """Send one plain-text email (verification notices). Retried when the mail server is down."""
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    """Queued by an older release: hands the email to the notifications outbox, which sends it.
+    (Verification notices are now owed in the outbox by accounts/notifications.py directly.)"""
+    from django.db import transaction
+
+    from notifications.services import queue_message
+
+    with transaction.atomic():
+        queue_message(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to]), kind="verification")
 
 
 @shared_task(name="accounts.expire_verifications")

@@ -8,8 +8,13 @@ class EventsConfig(AppConfig):
 
     def ready(self):
         from core import live
+        from notifications import hooks
+
+        from . import emails, linked
 
         live.register_channel("/event", _may_follow_event)
+        hooks.register_job_handler("events.email", emails.email_job)
+        hooks.register_job_handler("events.notify", linked.notify_job)
 
 
 def _may_follow_event(user, channel: str) -> bool:

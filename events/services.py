@@ -1,8 +1,8 @@
 """Every write to events, registrations and reminders.
 
-Each function says who may call it and what it sends after commit. Email goes
-out through the ``events.send_event_email`` task, queued with
-``transaction.on_commit`` so a rolled-back write sends nothing.
+Each function says who may call it and what it sends after commit. Email is
+written to the notifications outbox in the same transaction (events/emails.py),
+so a rolled-back write sends nothing and a committed one always sends.
 """
 
 import logging
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from . import banner, linked, permissions
+from . import banner, emails, linked, permissions
 from .models import (
     REMINDER_OFFSETS,
     Event,
@@ -64,12 +64,9 @@ class RegistrationRefused(PermissionDenied):
     """Raised with a message for the person: why they cannot register."""
 
 
-def _email_on_commit(kind: str, event: Event, user_ids: list[int], extra: dict | None = None) -> None:
-    if not user_ids:
-        return
-    from .tasks import send_event_email
-
-    transaction.on_commit(lambda: send_event_email.delay(kind, event.pk, list(user_ids), extra or {}))
+def _owe_email(kind: str, event: Event, user_ids: list[int], extra: dict | None = None) -> None:
+    """Owe the email in the caller's transaction; the outbox sends it after commit."""
+    emails.queue_for(kind, event, user_ids, extra)
 
 
 # ------------------------------------------------------------------------------ events
@@ -143,9 +140,9 @@ def update_event(event: Event, actor, **changes) -> Event:
                     "user_id", flat=True
                 )
             )
-            _email_on_commit("cancelled", current, everyone)
+            _owe_email("cancelled", current, everyone)
         elif moved and current.starts_at > timezone.now():
-            _email_on_commit("moved", current, registered)
+            _owe_email("moved", current, registered)
     event.__dict__.update(current.__dict__)
     return current
 
@@ -270,7 +267,7 @@ def register(user, event: Event, *, show_publicly: bool = False, now: datetime |
         registration.save()
         if status == RegistrationStatus.REGISTERED:
             linked.watch_topics(locked, [user.pk])
-        _email_on_commit(
+        _owe_email(
             "registered" if status == RegistrationStatus.REGISTERED else "waitlisted", locked, [user.pk]
         )
     return registration
@@ -317,7 +314,7 @@ def _promote_waitlisted(event: Event) -> Registration | None:
         registration.status = RegistrationStatus.REGISTERED
         registration.save(update_fields=["status"])
         linked.watch_topics(event, [registration.user_id])
-        _email_on_commit("promoted", event, [registration.user_id])
+        _owe_email("promoted", event, [registration.user_id])
         first = first or registration
     return first
 
@@ -346,22 +343,24 @@ def send_due_reminders(now: datetime | None = None) -> int:
         registrations = event.registrations.filter(
             status=RegistrationStatus.REGISTERED, created_at__lte=event.starts_at - offset
         ).exclude(reminders__offset_minutes=minutes, reminders__starts_at=event.starts_at)
-        user_ids = []
-        for registration in registrations:
-            try:
-                with transaction.atomic():
-                    ReminderSent.objects.create(
-                        registration=registration,
-                        offset_minutes=minutes,
-                        starts_at=event.starts_at,
-                        sent_at=now,
-                    )
-            except IntegrityError:
-                continue  # Another run sent it a moment ago.
-            user_ids.append(registration.user_id)
-        if user_ids:
-            linked.notify_reminded(event, user_ids, minutes)
-            queued += len(user_ids)
+        # The stamps and the job that owes the reminders commit together: never one without the other.
+        with transaction.atomic():
+            user_ids = []
+            for registration in registrations:
+                try:
+                    with transaction.atomic():
+                        ReminderSent.objects.create(
+                            registration=registration,
+                            offset_minutes=minutes,
+                            starts_at=event.starts_at,
+                            sent_at=now,
+                        )
+                except IntegrityError:
+                    continue  # Another run sent it a moment ago.
+                user_ids.append(registration.user_id)
+            if user_ids:
+                linked.notify_reminded(event, user_ids, minutes)
+                queued += len(user_ids)
     return queued
 
 
@@ -424,7 +423,7 @@ def end_event(event: Event, actor=None, *, now: datetime | None = None) -> bool:
                 "user_id", flat=True
             )
         )
-        _email_on_commit("follow_up", current, attendees, {"topics": topics})
+        _owe_email("follow_up", current, attendees, {"topics": topics})
     event.__dict__.update(current.__dict__)
     return True
 
@@ -444,7 +443,7 @@ def message_registered(event: Event, actor, *, subject: str, body: str) -> int:
         event.registrations.filter(status=RegistrationStatus.REGISTERED).values_list("user_id", flat=True)
     )
     with transaction.atomic():
-        _email_on_commit("message", event, user_ids, {"subject": subject, "body": body})
+        _owe_email("message", event, user_ids, {"subject": subject, "body": body})
     return len(user_ids)
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Notification, OutboxEmail
+from .models import Notification, OutboxEmail, OutboxJob, OutboxMessage
 
 
 @admin.register(Notification)
@@ -15,3 +15,17 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     list_display = ["notification", "recipient", "frequency", "state", "send_after", "attempts", "sent_at"]
     list_filter = ["state", "frequency"]
     raw_id_fields = ["notification", "recipient"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["kind", "to", "urgent", "state", "send_after", "attempts", "sent_at"]
+    list_filter = ["state", "urgent", "kind"]
+    search_fields = ["to", "message_id"]
+    readonly_fields = ["message_id", "dedupe_key", "message"]
+
+
+@admin.register(OutboxJob)
+class OutboxJobAdmin(admin.ModelAdmin):
+    list_display = ["handler", "state", "progress", "urgent", "attempts", "created_at", "done_at"]
+    list_filter = ["state", "handler"]

@@ -35,3 +35,23 @@ def already_read(notification) -> bool:
         except Exception:  # noqa: BLE001 - a broken hook must not block email
             logger.exception("Read-state hook %r failed", check)
     return False
+
+
+# A fan-out job's handler: ``handler(payload, user_ids, dedupe_prefix) -> [OutboxMessage ids]``.
+# It writes, for one batch of people, what the job owes them (notifications through notify(),
+# messages through queue_message(..., dedupe_key=dedupe_prefix + str(user_id), send=False)),
+# idempotently, and returns the ids of the messages to send after the batch commits.
+JobHandler = Callable[[dict, list[int], str], list[int]]
+_job_handlers: dict[str, JobHandler] = {}
+
+
+def register_job_handler(name: str, handler: JobHandler) -> None:
+    """Called from an app's ``AppConfig.ready()`` (events: ``"events.email"``, ``"events.notify"``)."""
+    _job_handlers[name] = handler
+
+
+def job_handler(name: str) -> JobHandler:
+    try:
+        return _job_handlers[name]
+    except KeyError:
+        raise LookupError(f"No handler registered for outbox jobs of kind {name!r}") from None

@@ -134,3 +134,71 @@ class OutboxEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} #{self.notification_id}: {self.state}"
+
+
+class OutboxMessage(models.Model):
+    """One ready-to-send email (the serialised message, attachments included), written in the same
+    transaction as the action that owes it: a sign-up, a registration, a verification decision.
+
+    Like :class:`OutboxEmail`, the row is the promise: a task sends it after commit and the
+    periodic drain sends what a lost task left behind. ``message_id`` is fixed when the row is
+    written, so a message sent twice after a crash (see docs/notifications.md) carries the same
+    Message-ID both times. ``dedupe_key`` makes a fan-out job's rows unique per job and person.
+    """
+
+    kind = models.CharField(max_length=100, blank=True)
+    to = models.CharField(max_length=500)
+    message = models.JSONField()
+    message_id = models.CharField(max_length=255, unique=True)
+    urgent = models.BooleanField(default=False)
+    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    state = models.CharField(max_length=16, choices=OutboxState.choices, default=OutboxState.PENDING)
+    send_after = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["-urgent", "send_after"], condition=Q(state="pending"), name="outbox_message_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to}: {self.state}"
+
+
+class JobState(models.TextChoices):
+    PENDING = "pending", _("Waiting to run")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Gave up after repeated failures")
+
+
+class OutboxJob(models.Model):
+    """A fan-out owed to many people (an event going live, a message to every attendee), written
+    in the action's transaction as one row; the worker expands it in batches into per-person
+    notifications and emails. ``progress`` counts the recipients done, updated in the same
+    transaction as each batch, so a rerun (a redelivered task, the drain) starts where the last
+    committed batch ended; what each batch writes is also unique per job and person.
+    """
+
+    handler = models.CharField(max_length=100)
+    payload = models.JSONField(default=dict, blank=True)
+    recipient_ids = models.JSONField(default=list)
+    progress = models.PositiveIntegerField(default=0)
+    urgent = models.BooleanField(default=False)
+    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(state="pending"), name="outbox_job_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} #{self.pk}: {self.state} ({self.progress}/{len(self.recipient_ids)})"

@@ -9,22 +9,30 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import datetime, timedelta
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.utils import DNS_NAME
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone, translation
 
 from core import live
 
+from . import hooks, messages
 from .models import (
     DEFAULT_FREQUENCY,
     EmailFrequency,
     EmailPreference,
+    JobState,
     Notification,
     NotificationKind,
     OutboxEmail,
+    OutboxJob,
+    OutboxMessage,
     OutboxState,
 )
 
@@ -106,10 +114,16 @@ def email_delay() -> timedelta:
     return timedelta(seconds=float(getattr(settings, "NOTIFICATION_EMAIL_DELAY_SECONDS", 300)))
 
 
-def due_time(frequency: str, now: datetime) -> datetime:
-    """When an email of this frequency goes out: after a short delay, or at the next digest time."""
+# Emails about a moment that will not wait (an event going live, starting soon): due at once.
+# The others wait NOTIFICATION_EMAIL_DELAY_SECONDS, so a reply read in the meantime sends nothing.
+URGENT_KINDS = {NotificationKind.EVENT_LIVE, NotificationKind.EVENT_REMINDER}
+
+
+def due_time(frequency: str, now: datetime, kind: str = "") -> datetime:
+    """When an email of this frequency goes out: at once (urgent kinds), after a short delay, or at
+    the next digest time."""
     if frequency == EmailFrequency.IMMEDIATELY:
-        return now + email_delay()
+        return now if kind in URGENT_KINDS else now + email_delay()
     hour = int(getattr(settings, "NOTIFICATION_DIGEST_HOUR", 7))
     due = now.replace(hour=hour, minute=0, second=0, microsecond=0)
     if due <= now:
@@ -193,7 +207,7 @@ def notify(
                 notification=notification,
                 recipient=recipient,
                 frequency=frequency,
-                send_after=due_time(frequency, now),
+                send_after=due_time(frequency, now, kind),
             )
             if frequency == EmailFrequency.IMMEDIATELY:
                 transaction.on_commit(lambda: queue_email(row.pk, row.send_after), robust=True)
@@ -341,6 +355,8 @@ def _deliver_rows(rows: list[OutboxEmail]) -> str:
     if not wanted:
         return OutboxState.SKIPPED
     message = emails.build_message(wanted[0].recipient, [row.notification for row in wanted])
+    # Stable per row: a message sent again after a crash carries the same Message-ID.
+    message.extra_headers["Message-ID"] = _message_id(f"notification-{wanted[0].pk}", wanted[0].created_at)
     message.send()
     OutboxEmail.objects.filter(pk__in=[row.pk for row in wanted]).update(
         state=OutboxState.SENT, sent_at=now, attempts=1
@@ -351,23 +367,31 @@ def _deliver_rows(rows: list[OutboxEmail]) -> str:
 MAX_ATTEMPTS = 20
 
 
-def record_failure(outbox_id: int, error: BaseException, give_up: bool = False) -> None:
-    """Note a failed attempt; after MAX_ATTEMPTS (or when told to give up) the row is marked failed."""
+def record_failure(outbox_id: int, error: BaseException, give_up: bool = False) -> datetime | None:
+    """Note a failed attempt; after MAX_ATTEMPTS (or when told to give up) the row is marked failed.
+    Returns when the next attempt is due (None when there is none)."""
     row = OutboxEmail.objects.filter(pk=outbox_id, state=OutboxState.PENDING).first()
     if row is None:
-        return
+        return None
     row.attempts += 1
     row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    row.send_after = timezone.now() + retry_delay(row.attempts)
     if give_up or row.attempts >= MAX_ATTEMPTS:
         row.state = OutboxState.FAILED
-    row.save(update_fields=["attempts", "last_error", "state"])
+    row.save(update_fields=["attempts", "last_error", "state", "send_after"])
+    return row.send_after if row.state == OutboxState.PENDING else None
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 60 s, 120 s ... up to an hour between attempts (the drain honours send_after)."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
 def due_outbox_ids(limit: int = 500) -> list[int]:
     """Pending rows whose time has come; one per digest (deliver() takes the digest's siblings)."""
     rows = (
         OutboxEmail.objects.filter(state=OutboxState.PENDING, send_after__lte=timezone.now())
-        .order_by("send_after")
+        .order_by("send_after", "pk")
         .values_list("pk", "recipient_id", "frequency")[:limit]
     )
     seen, ids = set(), []
@@ -377,3 +401,237 @@ def due_outbox_ids(limit: int = 500) -> list[int]:
             seen.add(group)
             ids.append(pk)
     return ids
+
+
+# ------------------------------------------------------------ ready-to-send messages
+
+
+def _mail_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or str(DNS_NAME)
+
+
+def _message_id(name: str, created_at: datetime) -> str:
+    return f"<{name}.{int(created_at.timestamp())}@{_mail_domain()}>"
+
+
+def queue_message(
+    message: EmailMessage,
+    *,
+    urgent: bool = False,
+    kind: str = "",
+    dedupe_key: str | None = None,
+    send_after: datetime | None = None,
+    send: bool = True,
+) -> OutboxMessage | None:
+    """Owe ``message`` (rendered now, attachments included): call it inside the transaction of the
+    action that causes it, so the email exists exactly when the action does. Any app may call it.
+
+    - ``urgent``: sign-in, security and event mail that must not wait; the drain sends it first.
+      Every message is due at once unless ``send_after`` says otherwise.
+    - ``dedupe_key``: a second call with the same key writes nothing and returns None (fan-out
+      jobs use ``job:<id>:to:<user id>``).
+    - After commit (unless ``send`` is False: the caller queues a batch) a task sends it through
+      Django's configured connection; if the broker is away, the periodic drain does.
+    The row gets its Message-ID now, so every attempt to send it carries the same one.
+    """
+    data = messages.serialise(message)
+    if not messages.recipients(data):
+        return None
+    now = timezone.now()
+    message_id = data["headers"].get("Message-ID") or make_msgid(idstring="outbox", domain=_mail_domain())
+    data["headers"]["Message-ID"] = message_id
+    row = OutboxMessage(
+        kind=kind[:100],
+        to=", ".join(data["to"] or data["bcc"])[:500],
+        message=data,
+        message_id=message_id,
+        urgent=urgent,
+        dedupe_key=dedupe_key,
+        send_after=send_after or now,
+        created_at=now,
+    )
+    if dedupe_key:
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            return None  # Already owed (a job run twice).
+    else:
+        row.save()
+    if send:
+        transaction.on_commit(lambda: queue_sending([row.pk]), robust=True)
+    return row
+
+
+def queue_sending(outbox_ids: list[int]) -> None:
+    """Hand messages to Celery; if the broker is away, the periodic drain sends them later."""
+    from .tasks import send_messages
+
+    if not outbox_ids:
+        return
+    try:
+        send_messages.apply_async(args=[list(outbox_ids)], retry=False)
+    except Exception:  # noqa: BLE001 - the outbox row is the promise; the drain keeps it
+        logger.warning(
+            "Could not queue messages %s; the outbox drain will send them", outbox_ids, exc_info=True
+        )
+
+
+def deliver_messages(outbox_ids: list[int]) -> dict[str, int]:
+    """Send these rows over one connection, each at most once; returns how many ended in each state.
+
+    Each row is locked (SKIP LOCKED) while it is sent and marked sent in the same transaction: two
+    workers, a redelivered task and the drain may all call this for one row, and only the one
+    holding the lock sends it; the others see it busy or already sent. A mail server failure is
+    recorded on the row (its next attempt waits, 30 s doubling to an hour) and the others go on.
+    """
+    results: dict[str, int] = {}
+    connection = None
+    try:
+        for pk in outbox_ids:
+            if connection is None:
+                connection = get_connection()
+            try:
+                state = _deliver_message(pk, connection)
+            except DatabaseError:
+                raise
+            except Exception as error:  # noqa: BLE001 - SMTP, network, a refused address: retried later
+                logger.warning("Could not send message %s: %s", pk, error)
+                record_message_failure(pk, error)
+                state = "error"
+                with contextlib.suppress(Exception):
+                    connection.close()
+                connection = None
+            results[state] = results.get(state, 0) + 1
+    finally:
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+    return results
+
+
+def _deliver_message(outbox_id: int, connection) -> str:
+    now = timezone.now()
+    with transaction.atomic():
+        row = OutboxMessage.objects.select_for_update(skip_locked=True).filter(pk=outbox_id).first()
+        if row is None:
+            return "busy" if OutboxMessage.objects.filter(pk=outbox_id).exists() else "missing"
+        if row.state != OutboxState.PENDING:
+            return row.state
+        if row.send_after > now:
+            return "not_due"
+        connection.open()  # SMTP: opened once and kept for the rest of the batch (else a no-op).
+        message = messages.rebuild(row.message, connection=connection)
+        message.send()
+        row.state = OutboxState.SENT
+        row.sent_at = timezone.now()
+        row.attempts += 1
+        row.save(update_fields=["state", "sent_at", "attempts"])
+    return OutboxState.SENT
+
+
+def record_message_failure(outbox_id: int, error: BaseException) -> None:
+    """Note a failed attempt and when to try again; after MAX_ATTEMPTS the row is marked failed."""
+    with transaction.atomic():
+        row = (
+            OutboxMessage.objects.select_for_update().filter(pk=outbox_id, state=OutboxState.PENDING).first()
+        )
+        if row is None:
+            return
+        row.attempts += 1
+        row.last_error = f"{type(error).__name__}: {error}"[:2000]
+        row.send_after = timezone.now() + retry_delay(row.attempts)
+        if row.attempts >= MAX_ATTEMPTS:
+            row.state = OutboxState.FAILED
+            logger.error("Giving up on message %s to %s: %s", row.pk, row.to, row.last_error)
+        row.save(update_fields=["attempts", "last_error", "send_after", "state"])
+
+
+def due_message_ids(limit: int = 500) -> list[int]:
+    """Pending messages whose time has come, urgent ones first."""
+    return list(
+        OutboxMessage.objects.filter(state=OutboxState.PENDING, send_after__lte=timezone.now())
+        .order_by("-urgent", "send_after", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+# ------------------------------------------------------------------ fan-out jobs
+
+JOB_BATCH = 200
+# The drain leaves younger jobs to the task queued at their commit.
+JOB_DRAIN_AFTER = timedelta(seconds=15)
+JOB_MAX_ATTEMPTS = 10
+
+
+def queue_job(handler: str, payload: dict, recipient_ids, *, urgent: bool = False) -> OutboxJob | None:
+    """Owe something to many people with one row, inside the action's transaction; the worker
+    expands it (see :class:`OutboxJob`). ``handler`` names a function registered with
+    :func:`hooks.register_job_handler`. After commit a task runs it; the drain reruns a job whose
+    task was lost. Returns None when there is nobody to tell.
+    """
+    hooks.job_handler(handler)  # A typo fails the write, not the worker an hour later.
+    ids = list(dict.fromkeys(int(pk) for pk in recipient_ids))
+    if not ids:
+        return None
+    job = OutboxJob.objects.create(handler=handler, payload=payload, recipient_ids=ids, urgent=urgent)
+    transaction.on_commit(lambda: queue_running(job.pk), robust=True)
+    return job
+
+
+def queue_running(job_id: int) -> None:
+    from .tasks import run_job as run_job_task
+
+    try:
+        run_job_task.apply_async(args=[job_id], retry=False)
+    except Exception:  # noqa: BLE001 - the job row is the promise; the drain keeps it
+        logger.warning("Could not queue outbox job %s; the drain will run it", job_id, exc_info=True)
+
+
+def run_job(job_id: int) -> int | None:
+    """Expand a job, one batch of people per transaction, from where the last committed batch
+    ended; returns how many people it has covered (None when it is done already or another worker
+    holds it). The messages a batch writes are queued for sending when that batch commits.
+    """
+    covered = None
+    while True:
+        with transaction.atomic():
+            job = (
+                OutboxJob.objects.select_for_update(skip_locked=True)
+                .filter(pk=job_id, state=JobState.PENDING)
+                .first()
+            )
+            if job is None:
+                return covered
+            batch = job.recipient_ids[job.progress : job.progress + JOB_BATCH]
+            if not batch:
+                job.state, job.done_at = JobState.DONE, timezone.now()
+                job.save(update_fields=["state", "done_at"])
+                return job.progress
+            message_ids = hooks.job_handler(job.handler)(job.payload, batch, f"job:{job.pk}:to:")
+            job.progress += len(batch)
+            job.save(update_fields=["progress"])
+            if message_ids:
+                transaction.on_commit(lambda ids=list(message_ids): queue_sending(ids), robust=True)
+            covered = job.progress
+
+
+def record_job_failure(job_id: int, error: BaseException) -> None:
+    row = OutboxJob.objects.filter(pk=job_id, state=JobState.PENDING).first()
+    if row is None:
+        return
+    row.attempts += 1
+    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if row.attempts >= JOB_MAX_ATTEMPTS:
+        row.state = JobState.FAILED
+        logger.error("Giving up on outbox job %s: %s", row.pk, row.last_error)
+    row.save(update_fields=["attempts", "last_error", "state"])
+
+
+def due_job_ids(limit: int = 50) -> list[int]:
+    """Jobs still pending some seconds after they were written (their task was lost or died)."""
+    return list(
+        OutboxJob.objects.filter(state=JobState.PENDING, created_at__lte=timezone.now() - JOB_DRAIN_AFTER)
+        .order_by("-urgent", "created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,9 +1,11 @@
-"""Email delivery. The outbox row is the record; these tasks only carry it out."""
+"""Email delivery. The outbox rows are the record; these tasks only carry them out."""
 
 import logging
 import smtplib
 
 from celery import shared_task
+from django.db import DatabaseError
+from django.utils import timezone
 
 from . import services
 
@@ -19,23 +21,55 @@ MAX_RETRIES = 8
     max_retries=MAX_RETRIES,
 )
 def send_email(self, outbox_id: int) -> str:
-    """Send one outbox row (idempotent: a retried or redelivered task never sends twice)."""
+    """Send one notification email (idempotent: a retried or redelivered task never sends twice)."""
     try:
         return services.deliver(outbox_id)
     except (smtplib.SMTPException, OSError) as error:
         give_up = self.request.retries >= MAX_RETRIES
-        services.record_failure(outbox_id, error, give_up)
-        if give_up:
+        next_attempt = services.record_failure(outbox_id, error, give_up)
+        if give_up or next_attempt is None:
             logger.error("Giving up on email %s: %s", outbox_id, error)
             return "failed"
-        # 30 s, 60 s, 120 s ... up to an hour; the periodic drain is the safety net beyond that.
-        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 3600)) from error
+        # When the row says (30 s, 60 s, 120 s ... up to an hour), a second late so it is due;
+        # the periodic drain is the safety net beyond MAX_RETRIES.
+        countdown = max(0.0, (next_attempt - timezone.now()).total_seconds()) + 1
+        raise self.retry(exc=error, countdown=countdown) from error
+
+
+@shared_task(name="notifications.send_messages", acks_late=True)
+def send_messages(outbox_ids: list[int]) -> dict:
+    """Send ready messages over one connection (idempotent). A failed one is noted on its row with
+    the time of its next attempt, which the periodic drain honours: that is the retry."""
+    return services.deliver_messages(outbox_ids)
+
+
+@shared_task(bind=True, name="notifications.run_job", acks_late=True)
+def run_job(self, job_id: int) -> int | None:
+    """Expand one fan-out job into per-person notifications and messages (idempotent)."""
+    try:
+        return services.run_job(job_id)
+    except DatabaseError:
+        raise  # The drain runs it again once the database answers.
+    except Exception as error:
+        services.record_job_failure(job_id, error)
+        raise
 
 
 @shared_task(name="notifications.drain_outbox", acks_late=True)
 def drain_outbox() -> dict:
-    """Send every due outbox row a lost task left behind (Celery beat, or core.inprocess, runs it)."""
+    """Keep every promise a lost task left behind (Celery beat, or core.inprocess, runs it each
+    minute): fan-out jobs first, then due messages (urgent ones first), then notification emails."""
     results: dict[str, int] = {}
+    for job_id in services.due_job_ids():
+        try:
+            services.run_job(job_id)
+            results["job"] = results.get("job", 0) + 1
+        except Exception as error:  # noqa: BLE001 - one broken job must not stop the others
+            logger.exception("Outbox job %s failed", job_id)
+            services.record_job_failure(job_id, error)
+            results["job_error"] = results.get("job_error", 0) + 1
+    for state, count in services.deliver_messages(services.due_message_ids()).items():
+        results[state] = results.get(state, 0) + count
     for outbox_id in services.due_outbox_ids():
         try:
             state = services.deliver(outbox_id)

@@ -223,7 +223,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.expire_verifications",
         "schedule": 60 * 60,
     },
-    # Sends the emails whose task was lost (broker down during the write, worker crash).
+    # Keeps every outbox promise whose task was lost (broker down during the write, worker crash):
+    # fan-out jobs, ready messages (urgent first), notification emails. See docs/live.md.
     "notifications-drain-outbox": {"task": "notifications.drain_outbox", "schedule": 60.0},
     # Runs the forum's notification jobs whose task was lost (a post saved while Redis was down).
     "forum-drain-notification-jobs": {"task": "forum.drain_notification_jobs", "schedule": 60.0},

@@ -430,7 +430,8 @@ def test_changing_email_through_allauth_re_runs_verification(client_as, django_c
 
     def change_to(address):
         mail.outbox.clear()
-        response = client.post("/accounts/email/", {"action_add": "", "email": address})
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/accounts/email/", {"action_add": "", "email": address})
         assert response.status_code == 302
         link = re.search(r"(/accounts/confirm-email/\S+)", mail.outbox[-1].body).group(1)
         with django_capture_on_commit_callbacks(execute=True):

@@ -193,7 +193,11 @@ def test_a_failing_mail_server_is_retried_and_the_row_waits(monkeypatch, django_
     row = OutboxEmail.objects.get()
     assert row.state == OutboxState.PENDING
     assert row.attempts >= 1 and "mail server down" in row.last_error
+    assert row.send_after > timezone.now()  # The next attempt waits (30 s, doubling).
     monkeypatch.undo()
-    drain_outbox.apply()  # ... and the drain sends it once the server is back.
+    drain_outbox.apply()
+    assert mail.outbox == []  # Not before its time...
+    with time_machine.travel(timezone.now() + timedelta(minutes=1)):
+        drain_outbox.apply()  # ... and then the drain sends it, the server being back.
     assert len(mail.outbox) == 1
     assert OutboxEmail.objects.get().state == OutboxState.SENT
