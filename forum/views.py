@@ -235,7 +235,7 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
     else:
         page_number = reading.page_for_post(post_number or 1)
     page = reading.post_page(topic, page_number)
-    posts = reading.posts_between(topic, page.first_number, page.last_number)
+    posts = reading.posts_between(topic, page.first_number, page.last_number, request.user)
     reading.decorate_posts(request.user, topic, posts)
     state = services.mark_read(request.user, topic, page.last_number) if posts else None
     chunk = request.GET.get("chunk") if request.htmx else None
@@ -277,15 +277,22 @@ def _topic_tree(request, topic: Topic):
             number = int(request.GET["post"])
         except ValueError:
             raise Http404 from None
-        focus = get_object_or_404(topic.posts.select_related(*reading.POST_RELATED), number=number)
+        focus = get_object_or_404(
+            reading.with_reader_marks(topic.posts.select_related(*reading.POST_RELATED), request.user),
+            number=number,
+        )
     try:
         after = max(1, int(request.GET.get("after", 1)))
     except ValueError:
         after = 1
     opening = None
     if focus is None and after == 1:
-        opening = topic.posts.select_related(*reading.POST_RELATED).filter(number=1).first()
-    posts, next_after = reading.tree_posts(topic, after=after, focus=focus)
+        opening = (
+            reading.with_reader_marks(topic.posts.select_related(*reading.POST_RELATED), request.user)
+            .filter(number=1)
+            .first()
+        )
+    posts, next_after = reading.tree_posts(topic, after=after, focus=focus, user=request.user)
     shown = ([opening] if opening else []) + posts
     if opening:
         opening.tree_depth = 0
