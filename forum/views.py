@@ -236,7 +236,6 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
         page_number = reading.page_for_post(post_number or 1)
     page = reading.post_page(topic, page_number)
     posts = reading.posts_between(topic, page.first_number, page.last_number, request.user)
-    reading.decorate_posts(request.user, topic, posts)
     state = services.mark_read(request.user, topic, page.last_number) if posts else None
     chunk = request.GET.get("chunk") if request.htmx else None
     context = {
@@ -246,6 +245,7 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
         "chunk": chunk,
         "last_visit_number": _last_visit_marker(state, topic),
         "focus_number": post_number,
+        **reading.post_context(request, topic, posts),
     }
     if chunk in {"earlier", "later"}:
         return render(request, "forum/_post_page.html", context)
@@ -297,7 +297,7 @@ def _topic_tree(request, topic: Topic):
     if opening:
         opening.tree_depth = 0
         opening.continues = False
-    reading.decorate_posts(request.user, topic, shown)
+    post_context = reading.post_context(request, topic, shown)
     if shown:
         services.mark_read(request.user, topic, max(post.number for post in shown))
     context = {
@@ -307,6 +307,7 @@ def _topic_tree(request, topic: Topic):
         "next_after": next_after,
         "tags": list(topic.tags.all()),
         **_composer_context(request, topic),
+        **post_context,
     }
     return render(request, "forum/topic_tree.html", context)
 
@@ -466,8 +467,8 @@ def _post_actions_response(request, post: Post):
     """htmx: the post's action bar again; otherwise back to the post."""
     if request.htmx:
         post.refresh_from_db(fields=["like_count", "state"])
-        reading.decorate_posts(request.user, post.topic, [post])
-        return render(request, "forum/_post_actions.html", {"post": post, "topic": post.topic})
+        context = {"post": post, "topic": post.topic, **reading.post_context(request, post.topic, [post])}
+        return render(request, "forum/_post_actions.html", context)
     return redirect(_back_to(post))
 
 
@@ -501,8 +502,10 @@ def post_replies(request, post_id: int):
     if not request.htmx:
         return redirect(f"{post.topic.get_absolute_url()}?view=tree&post={post.number}")
     replies = list(post.replies.select_related(*reading.POST_RELATED).order_by("number")[:50])
-    reading.decorate_posts(request.user, post.topic, replies)
-    return render(request, "forum/_replies.html", {"post": post, "replies": replies, "topic": post.topic})
+    context = {"post": post, "replies": replies, "topic": post.topic}
+    return render(
+        request, "forum/_replies.html", {**context, **reading.post_context(request, post.topic, replies)}
+    )
 
 
 def edit_post(request, post_id: int):
