@@ -47,14 +47,14 @@ def topic_posts(request, topic_id: int):
     topic = _topic(request, topic_id)
     after, number = _number(request, "after"), _number(request, "number")
     if number is not None:
-        posts = reading.posts_between(topic, number, number)
+        posts = reading.posts_between(topic, number, number, request.user)
         if not posts:
             raise Http404(_("That post is not in this topic."))
     elif after is not None:
-        posts = reading.posts_between(topic, after + 1, after + reading.POSTS_PER_PAGE)
+        posts = reading.posts_between(topic, after + 1, after + reading.POSTS_PER_PAGE, request.user)
     else:
         raise Http404(_("Say which posts to show."))
-    reading.decorate_posts(request.user, topic, posts)
+    post_context = reading.post_context(request, topic, posts)
     highlighted = set()
     if posts:
         highlighted = set(
@@ -65,7 +65,7 @@ def topic_posts(request, topic_id: int):
     response = render(
         request,
         "forum/_live_posts.html",
-        {"topic": topic, "posts": posts, "highlighted_numbers": highlighted},
+        {"topic": topic, "posts": posts, "highlighted_numbers": highlighted, **post_context},
     )
     response["X-Highest-Number"] = str(topic.highest_post_number)
     return response

@@ -7,8 +7,24 @@ topic or the forum; tests/forum/test_query_budgets.py holds them to it.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Case, F, FilteredRelation, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.middleware.csrf import get_token
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
 
 from . import permissions
 from .models import Bookmark, Like, PinScope, Post, ReadMarker, Topic, TopicReadState
@@ -155,20 +171,40 @@ def page_for_post(post_number: int) -> int:
 POST_RELATED = ("author", "author__organisation", "reply_to", "reply_to__author")
 
 
-def posts_between(topic: Topic, first: int, last: int) -> list[Post]:
-    """Posts numbered first..last: an index range scan, never an OFFSET over the topic."""
-    return list(
-        topic.posts.filter(number__range=(first, last)).select_related(*POST_RELATED).order_by("number")
+def with_reader_marks(queryset: QuerySet[Post], user) -> QuerySet[Post]:
+    """Whether this reader liked or bookmarked each post, in the same query (decorate_posts reads it)."""
+    if not user.is_authenticated:
+        return queryset
+    return queryset.annotate(
+        reader_liked=Exists(Like.objects.filter(user=user, post_id=OuterRef("pk"))),
+        reader_bookmarked=Exists(Bookmark.objects.filter(user=user, post_id=OuterRef("pk"))),
     )
 
 
-def tree_posts(topic: Topic, *, after: int = 1, focus: Post | None = None) -> tuple[list[Post], int | None]:
+def posts_between(topic: Topic, first: int, last: int, user=None) -> list[Post]:
+    """Posts numbered first..last: an index range scan, never an OFFSET over the topic.
+
+    Given the reader, each post also says whether they liked or bookmarked it (no extra query).
+    """
+    queryset = (
+        topic.posts.filter(number__range=(first, last)).select_related(*POST_RELATED).order_by("number")
+    )
+    if user is not None:
+        queryset = with_reader_marks(queryset, user)
+    return list(queryset)
+
+
+def tree_posts(
+    topic: Topic, *, after: int = 1, focus: Post | None = None, user=None
+) -> tuple[list[Post], int | None]:
     """The reply tree: 20 top-level answers after `after` with their replies, or the subtree of `focus`.
 
     Returns (posts in tree order, the `after` value of the next page or None). Each post gets
     `tree_depth` (relative, capped at 4) and `continues` (replies beyond the depth shown).
     """
     related = topic.posts.select_related(*POST_RELATED)
+    if user is not None:
+        related = with_reader_marks(related, user)
     if focus is not None:
         base_depth = focus.depth
         posts = [focus] + list(
@@ -207,7 +243,10 @@ def decorate_posts(user, topic: Topic, posts: list[Post]) -> None:
     liked: set[int] = set()
     bookmarked: set[int] = set()
     ids = [post.pk for post in posts]
-    if user.is_authenticated and ids:
+    if user.is_authenticated and ids and all(hasattr(post, "reader_liked") for post in posts):
+        liked = {post.pk for post in posts if post.reader_liked}
+        bookmarked = {post.pk for post in posts if post.reader_bookmarked}
+    elif user.is_authenticated and ids:
         liked = set(Like.objects.filter(user=user, post_id__in=ids).values_list("post_id", flat=True))
         bookmarked = set(
             Bookmark.objects.filter(user=user, post_id__in=ids).values_list("post_id", flat=True)
@@ -226,6 +265,106 @@ def decorate_posts(user, topic: Topic, posts: list[Post]) -> None:
         post.may_moderate = moderator
         post.may_bookmark = user.is_authenticated
         post.html = post.localized_cooked
+
+
+# Post actions whose address is /posts/<id>/<action> (forum/urls.py); reversed once per page.
+POST_URL_NAMES = {
+    "replies": "forum:post_replies",
+    "like": "forum:like_post",
+    "likers": "forum:post_likers",
+    "bookmark": "forum:bookmark_post",
+    "edit": "forum:edit_post",
+    "withdraw": "forum:withdraw_post",
+    "flag": "forum:flag_post",
+    "highlight": "forum:highlight_post",
+    "hide": "forum:hide_post",
+    "history": "forum:post_history",
+}
+_PLACEHOLDER = 987654321
+
+
+def _pattern(name: str, *args) -> str:
+    """A reversed URL with ``{}`` where the last argument goes (reverse() once, format per post)."""
+    url = reverse(name, args=[*args, _PLACEHOLDER])
+    head, _sep, tail = url.rpartition(str(_PLACEHOLDER))
+    return head.replace("{", "{{").replace("}", "}}") + "{}" + tail
+
+
+def _counted(cache: dict, singular: str, plural: str, count: int) -> str:
+    """ngettext once per page and count (the post partial's reply and like counts)."""
+    if count not in cache:
+        cache[count] = ngettext(singular, plural, count)
+    return cache[count] % {"counter": count}
+
+
+def post_context(request, topic: Topic, posts: list[Post]) -> dict:
+    """Everything forum/_post.html needs, decided once per page: permissions, URLs and labels.
+
+    Every view that renders posts (the topic page, the tree, replies, the live fragment, a post's
+    action bar after a like) calls this, so the partial does no {% url %}, {% blocktranslate %},
+    {% csrf_token %} or permission call of its own.
+    """
+    decorate_posts(request.user, topic, posts)
+    patterns = {key: _pattern(name) for key, name in POST_URL_NAMES.items()}
+    post_link = _pattern("forum:topic_post", topic.slug or "topic", topic.pk)
+    reply_url = reverse("forum:reply", args=[topic.pk])
+    post_label, lower_label, to_label = (
+        gettext("Post %(number)s,"),
+        gettext("post %(number)s"),
+        gettext("to post %(number)s"),
+    )
+    in_reply_to = gettext("In reply to @%(name)s")
+    reply_counts: dict[int, str] = {}
+    like_counts: dict[int, str] = {}
+    for post in posts:
+        number = {"number": post.number}
+        post.urls = {key: pattern.format(post.pk) for key, pattern in patterns.items()}
+        post.link = post_link.format(post.number)
+        post.reply_url = reply_url
+        post.label = mark_safe(post_label % number)
+        post.small_label = mark_safe(lower_label % number)
+        post.to_label = mark_safe(to_label % number)
+        if post.reply_to_id and post.reply_to.number != 1:
+            post.reply_to_link = post_link.format(post.reply_to.number)
+            post.in_reply_to = mark_safe(
+                in_reply_to % {"name": conditional_escape(post.reply_to.author.username)}
+            )
+        if post.reply_count:
+            post.replies_label = mark_safe(
+                _counted(reply_counts, "%(counter)s reply", "%(counter)s replies", post.reply_count)
+            )
+        if post.like_count:
+            post.likes_label = mark_safe(
+                _counted(like_counts, "%(counter)s like", "%(counter)s likes", post.like_count)
+            )
+    return {
+        "post_ui": {
+            "csrf_input": format_html(
+                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+            ),
+            "key_contribution": gettext("Key contribution"),
+            "edited": gettext("edited"),
+            "not_shown": gettext("That post is not shown."),
+            "go_to_post": gettext("Go to that post"),
+            "withdrawn": gettext("The author withdrew this post."),
+            "hidden": gettext("A moderator hid this post."),
+            "show_text": gettext("Show the text"),
+            "continue_thread": gettext("Continue this thread"),
+            "liked": gettext("Liked"),
+            "like": gettext("Like"),
+            "reply": gettext("Reply"),
+            "quote": gettext("Quote"),
+            "bookmarked": gettext("Bookmarked"),
+            "bookmark": gettext("Bookmark"),
+            "edit": gettext("Edit"),
+            "withdraw": gettext("Withdraw"),
+            "flag": gettext("Flag"),
+            "remove_highlight": gettext("Remove highlight"),
+            "highlight": gettext("Highlight"),
+            "show_again": gettext("Show again"),
+            "hide": gettext("Hide"),
+        }
+    }
 
 
 def pinned_scope_for_home() -> list[str]:

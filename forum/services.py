@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -27,7 +28,7 @@ from accounts import permissions as accounts_permissions
 from core.markdown import render
 
 from . import live as forum_live
-from . import notify, permissions, search, watching
+from . import notify, permissions, search, view_counts, watching
 from .models import (
     MAX_TAGS,
     PATH_DIGITS,
@@ -491,29 +492,59 @@ def discard_draft(user, key: str) -> None:
     Draft.objects.filter(user=user, key=key).delete()
 
 
+def _visit_key(user, topic: Topic) -> str:
+    return f"forum:visit:{user.pk}:{topic.pk}"
+
+
+def _last_seen(user, topic: Topic, state: TopicReadState) -> datetime:
+    """When this person last had the topic open: the cache's fresher word, else the database's."""
+    try:
+        cached = cache.get(_visit_key(user, topic))
+    except Exception:  # noqa: BLE001 - a cache that is down is a miss
+        cached = None
+    return max(cached, state.last_visit_at) if cached else state.last_visit_at
+
+
+def _remember_visit(user, topic: Topic, now: datetime) -> bool:
+    """Keep the time of this visit in the cache (long enough to tell a gap); False if it is down."""
+    try:
+        cache.set(_visit_key(user, topic), now, timeout=int(VISIT_GAP.total_seconds()) * 2)
+    except Exception:  # noqa: BLE001 - then the database keeps it, as before
+        return False
+    return True
+
+
 def _advance_read_state(user, topic: Topic, number: int, now: datetime) -> TopicReadState:
+    """Writes only when something the reader sees changes: the position advances or a visit starts.
+
+    The time of each visit goes to the cache; rereading a page within a visit writes nothing.
+    """
     state, created = TopicReadState.objects.get_or_create(
         user=user, topic=topic, defaults={"last_read_number": number, "last_visit_at": now}
     )
     if created:
+        _remember_visit(user, topic, now)
         return state
     fields = []
-    if now - state.last_visit_at > VISIT_GAP:
+    if now - _last_seen(user, topic, state) > VISIT_GAP:
         state.last_visit_number = state.last_read_number
         fields.append("last_visit_number")
-    state.last_visit_at = now
-    fields.append("last_visit_at")
     if number > state.last_read_number:
         state.last_read_number = number
         fields.append("last_read_number")
-    state.save(update_fields=fields)
+    state.last_visit_at = now
+    if not _remember_visit(user, topic, now) or fields:
+        fields.append("last_visit_at")
+    if fields:
+        state.save(update_fields=fields)
     return state
 
 
 def mark_read(user, topic: Topic, up_to_number: int) -> TopicReadState | None:
     """Record that this person has seen the topic up to this post (never moves backwards).
 
-    After 30 minutes away, the previous position becomes the "last visit" marker.
+    After 30 minutes away, the previous position becomes the "last visit" marker. Rereading
+    what was read already writes nothing to the database (the visit's time is in the cache).
     """
     if not user.is_authenticated:
         return None
@@ -526,8 +557,21 @@ def mark_all_read(user) -> None:
 
 
 def count_view(topic: Topic) -> None:
-    """One more view of the topic (a single UPDATE, no read-modify-write)."""
-    Topic.objects.filter(pk=topic.pk).update(views_count=F("views_count") + 1)
+    """One more view of the topic: buffered (Redis or this process), no database write here."""
+    view_counts.add(topic.pk)
+
+
+def flush_view_counts() -> int:
+    """Add the buffered views to ``Topic.views_count`` (the periodic task calls it); returns views added."""
+    counts = view_counts.take()
+    by_views: dict[int, list[int]] = {}
+    for topic_id, views in counts.items():
+        by_views.setdefault(views, []).append(topic_id)
+    with transaction.atomic():
+        for views, topic_ids in by_views.items():
+            Topic.objects.filter(pk__in=topic_ids).update(views_count=F("views_count") + views)
+    view_counts.done()
+    return sum(counts.values())
 
 
 # --- Moderator topic actions ----------------------------------------------------------------

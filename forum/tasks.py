@@ -23,3 +23,11 @@ def fan_out(self, job_id: int) -> int:
 def drain_notification_jobs() -> dict:
     """Run the notification jobs whose task was lost (Celery beat, or core.inprocess, runs it)."""
     return notify.drain()
+
+
+@shared_task(name="forum.flush_view_counts")
+def flush_view_counts() -> int:
+    """Write the buffered topic views to the database in one batch (Celery beat, or core.inprocess)."""
+    from . import services
+
+    return services.flush_view_counts()

@@ -235,8 +235,7 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
     else:
         page_number = reading.page_for_post(post_number or 1)
     page = reading.post_page(topic, page_number)
-    posts = reading.posts_between(topic, page.first_number, page.last_number)
-    reading.decorate_posts(request.user, topic, posts)
+    posts = reading.posts_between(topic, page.first_number, page.last_number, request.user)
     state = services.mark_read(request.user, topic, page.last_number) if posts else None
     chunk = request.GET.get("chunk") if request.htmx else None
     context = {
@@ -246,6 +245,7 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
         "chunk": chunk,
         "last_visit_number": _last_visit_marker(state, topic),
         "focus_number": post_number,
+        **reading.post_context(request, topic, posts),
     }
     if chunk in {"earlier", "later"}:
         return render(request, "forum/_post_page.html", context)
@@ -277,20 +277,27 @@ def _topic_tree(request, topic: Topic):
             number = int(request.GET["post"])
         except ValueError:
             raise Http404 from None
-        focus = get_object_or_404(topic.posts.select_related(*reading.POST_RELATED), number=number)
+        focus = get_object_or_404(
+            reading.with_reader_marks(topic.posts.select_related(*reading.POST_RELATED), request.user),
+            number=number,
+        )
     try:
         after = max(1, int(request.GET.get("after", 1)))
     except ValueError:
         after = 1
     opening = None
     if focus is None and after == 1:
-        opening = topic.posts.select_related(*reading.POST_RELATED).filter(number=1).first()
-    posts, next_after = reading.tree_posts(topic, after=after, focus=focus)
+        opening = (
+            reading.with_reader_marks(topic.posts.select_related(*reading.POST_RELATED), request.user)
+            .filter(number=1)
+            .first()
+        )
+    posts, next_after = reading.tree_posts(topic, after=after, focus=focus, user=request.user)
     shown = ([opening] if opening else []) + posts
     if opening:
         opening.tree_depth = 0
         opening.continues = False
-    reading.decorate_posts(request.user, topic, shown)
+    post_context = reading.post_context(request, topic, shown)
     if shown:
         services.mark_read(request.user, topic, max(post.number for post in shown))
     context = {
@@ -300,6 +307,7 @@ def _topic_tree(request, topic: Topic):
         "next_after": next_after,
         "tags": list(topic.tags.all()),
         **_composer_context(request, topic),
+        **post_context,
     }
     return render(request, "forum/topic_tree.html", context)
 
@@ -459,8 +467,8 @@ def _post_actions_response(request, post: Post):
     """htmx: the post's action bar again; otherwise back to the post."""
     if request.htmx:
         post.refresh_from_db(fields=["like_count", "state"])
-        reading.decorate_posts(request.user, post.topic, [post])
-        return render(request, "forum/_post_actions.html", {"post": post, "topic": post.topic})
+        context = {"post": post, "topic": post.topic, **reading.post_context(request, post.topic, [post])}
+        return render(request, "forum/_post_actions.html", context)
     return redirect(_back_to(post))
 
 
@@ -494,8 +502,10 @@ def post_replies(request, post_id: int):
     if not request.htmx:
         return redirect(f"{post.topic.get_absolute_url()}?view=tree&post={post.number}")
     replies = list(post.replies.select_related(*reading.POST_RELATED).order_by("number")[:50])
-    reading.decorate_posts(request.user, post.topic, replies)
-    return render(request, "forum/_replies.html", {"post": post, "replies": replies, "topic": post.topic})
+    context = {"post": post, "replies": replies, "topic": post.topic}
+    return render(
+        request, "forum/_replies.html", {**context, **reading.post_context(request, post.topic, replies)}
+    )
 
 
 def edit_post(request, post_id: int):

@@ -228,6 +228,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "notifications-drain-outbox": {"task": "notifications.drain_outbox", "schedule": 60.0},
     # Runs the forum's notification jobs whose task was lost (a post saved while Redis was down).
     "forum-drain-notification-jobs": {"task": "forum.drain_notification_jobs", "schedule": 60.0},
+    # Topic views are counted in Redis (or the process) on each GET and written here in one batch.
+    "forum-flush-view-counts": {"task": "forum.flush_view_counts", "schedule": 30.0},
 }
 
 # Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True), else EMAIL_BACKEND.

@@ -26,11 +26,13 @@ BUDGETS = {
     "category": (6, 11),
     "tag": (4, 8),
     # +2 for the summary and highlights panel, +1 on a post's address for moved-post redirects;
-    # signed in, +1 for the person's watching level of the topic and its category.
-    "topic": (6, 13),
-    "topic_last_page": (7, 14),
-    "topic_tree": (5, 11),
-    "topic_subtree": (4, 10),
+    # signed in, +1 for the person's watching level of the topic and its category, +1 for their
+    # read position (likes and bookmarks come with the posts). Reading writes nothing: the view
+    # counter is buffered and rereading what was read already leaves the read position alone.
+    "topic": (5, 9),
+    "topic_last_page": (6, 10),
+    "topic_tree": (5, 8),
+    "topic_subtree": (4, 7),
     # Feeds are public; signed in, the verification-notice middleware reads the user row.
     "latest_rss": (1, 2),
     "category_rss": (2, 3),
