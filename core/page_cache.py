@@ -8,10 +8,11 @@ view. Each cached page is filed under the current *versions* of what it shows:
 - ``lists``: the topic lists (any topic created, bumped, renamed, pinned, hidden...);
 - ``topic:<id>``: one topic page (its posts, likes, state, summary, highlights).
 
-The services that write those things call ``changed(...)`` (after commit), which moves the
-versions on (at once and again after commit), so the next anonymous view renders afresh: a change shows on the very next view,
-with no expiry to wait for. Pages also expire after ``MAX_AGE`` seconds (relative times such
-as "5 minutes ago" age) or sooner when a view says so (a scheduled topic opens, a pin ends).
+The services that write those things call ``changed(...)``, which moves the versions on (at
+once and again after commit), so the next anonymous view renders afresh: a change shows on
+the very next view, with no expiry to wait for. Pages also expire after ``MAX_AGE`` seconds
+(relative times such as "5 minutes ago" age) or sooner when a view says so (a scheduled topic
+opens, a pin ends).
 
 Never cached: signed-in readers, readers with a session or pending messages, htmx partials,
 query strings other than ``?page=N``, responses other than 200, responses that set a cookie.

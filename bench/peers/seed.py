@@ -35,9 +35,8 @@ def log(message: str) -> None:
 def ensure_database(url: str) -> None:
     """CREATE DATABASE when it does not exist yet (PostgreSQL only)."""
     import psycopg
-    from psycopg import sql
-
     from django.db import connection
+    from psycopg import sql
 
     if connection.vendor != "postgresql":
         return
@@ -60,9 +59,8 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, args.dataset)
-    from dataset import build_dataset, fingerprint
-
     import django
+    from dataset import build_dataset, fingerprint
 
     django.setup()
     from django.core.management import call_command
