@@ -22,6 +22,7 @@ page renders as if the cache were empty, and a write never fails because of it.
 """
 
 import functools
+import hashlib
 import logging
 import re
 import time
@@ -116,7 +117,8 @@ def _cacheable_request(request) -> bool:
     return not request.user.is_authenticated
 
 
-def _page_key(request, scopes: list[str]) -> str | None:
+def _stamp(scopes: list[str]) -> str | None:
+    """The current versions of the site and these scopes, as one string (None: cache away)."""
     keys = [_version_key(scope) for scope in [SITE, *scopes]]
     versions = cache.get_many(keys)
     missing = [key for key in keys if key not in versions]
@@ -126,7 +128,13 @@ def _page_key(request, scopes: list[str]) -> str | None:
         versions = cache.get_many(keys)
         if len(versions) != len(keys):
             return None
-    stamp = ".".join(str(versions[key]) for key in keys)
+    return ".".join(str(versions[key]) for key in keys)
+
+
+def _page_key(request, scopes: list[str]) -> str | None:
+    stamp = _stamp(scopes)
+    if stamp is None:
+        return None
     return f"{KEY_PREFIX}:p:{get_language()}:{stamp}:{request.get_full_path()}"
 
 
@@ -216,3 +224,26 @@ class DropsPagesAdmin:
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
         changed(site=True)
+
+
+def cached_count(queryset, *, scope: str = LISTS) -> int:
+    """`queryset.count()`, kept until `scope` (by default any topic list) changes.
+
+    A list page's paginator needs the number of topics; counting every visible topic on each
+    request is a scan that grows with the forum. The key holds the query itself (so each
+    visibility, person or category has its own count). Without the cache it simply counts.
+    """
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    digest = hashlib.sha1(f"{sql}|{params!r}".encode(), usedforsecurity=False).hexdigest()
+    try:
+        stamp = _stamp([scope])
+        if stamp is not None:
+            key = f"{KEY_PREFIX}:count:{stamp}:{digest}"
+            count = cache.get(key)
+            if count is None:
+                count = queryset.count()
+                cache.set(key, count, timeout=MAX_AGE * 10)
+            return count
+    except Exception:  # noqa: BLE001 - no cache: count
+        logger.warning("list count cache unavailable", exc_info=True)
+    return queryset.count()

@@ -69,10 +69,16 @@ def _validation_messages(error: ValidationError) -> dict[str, list[str]]:
 # --- Lists ----------------------------------------------------------------------------------
 
 
+# Lists whose query holds no clock time: their number of topics changes only with a write.
+CACHED_COUNT_LISTS = {"latest", "category", "tag"}
+
+
 def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None = None):
     user = request.user
     marker = reading.all_read_at(user)
     paginator = Paginator(reading.for_list(queryset, user), reading.TOPICS_PER_PAGE)
+    if kind in CACHED_COUNT_LISTS:
+        paginator.count = page_cache.cached_count(queryset)
     page = paginator.get_page(request.GET.get("page"))
     topics = list(page.object_list)
     reading.annotate_unread(topics, user, marker)

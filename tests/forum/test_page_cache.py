@@ -198,3 +198,15 @@ def test_a_cache_that_is_down_means_the_page_renders_and_writes_succeed(rf, topi
     services.create_reply(OfficialFactory(), topic, "Still answering while the cache is away.")
     page_cache.changed(topic_ids=[topic.pk], site=True)
     assert topic.posts.filter(raw="Still answering while the cache is away.").exists()
+
+
+def test_the_cached_number_of_topics_follows_a_new_topic(client):
+    category = CategoryFactory()
+    for i in range(30):
+        TopicFactory(category=category, title=f"Peer question number {i:02d} for the cities")
+    author = OfficialFactory()
+    client.force_login(author)
+    assert "page=2" not in client.get("/").content.decode()
+    assert "page=2" not in client.get("/").content.decode()  # the count now comes from the cache
+    services.create_topic(author, category, "One more question for the cities", "Who else?")
+    assert "page=2" in client.get("/").content.decode()
