@@ -65,11 +65,11 @@ format: $(VENV)/.installed-dev
 BENCH_PEERS ?= ../shared/bench-peers
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench_project
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/4
-BENCH_TARGETS ?= --target bench/peers/wsgi.json --target bench/peers/production.json
+BENCH_TARGETS ?= --target bench/peers/production.json --target bench/peers/wsgi.json
 BENCH_ARGS ?=
 bench-peers: install translations
 	$(BENCH_PEERS)/spirit/setup.sh
-	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/peers/seed.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/peers/seed.py --dataset $(BENCH_PEERS)/dataset
 	SECRET_KEY=bench-only-bench-only-bench-only-bench-only-bench-only-0123 ALLOWED_HOSTS=127.0.0.1 \
 	  DJANGO_SETTINGS_MODULE=config.settings.production $(BIN)/python manage.py collectstatic --noinput -v 0
 	mkdir -p bench/out

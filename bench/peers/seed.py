@@ -24,7 +24,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-DEFAULT_DATASET = ROOT.parent.parent / "shared" / "bench-peers" / "dataset"
+# ../shared/bench-peers, where compare.py expects it; --dataset or BENCH_PEERS_DATASET otherwise.
+DEFAULT_DATASET = ROOT.parent / "shared" / "bench-peers" / "dataset"
 BATCH = 5000
 
 
