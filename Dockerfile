@@ -1,4 +1,4 @@
-# The production image: the ASGI app, the Celery worker and beat all run from it.
+# The production image: the pages (gunicorn), the live streams (uvicorn), the Celery worker and beat.
 FROM node:20-bookworm-slim AS frontend
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -19,4 +19,5 @@ RUN SECRET_KEY=build-only-build-only-build-only-build-only-build-only ALLOWED_HO
  && useradd --create-home forum && mkdir -p var/media && chown -R forum var
 USER forum
 EXPOSE 8000
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "4", "--proxy-headers"]
+# Pages; docker-compose.yml also runs /live/ on uvicorn behind nginx (deploy/nginx.conf).
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--worker-class", "sync", "--forwarded-allow-ips", "*"]

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from core import page_cache
+
 from .models import (
     Organisation,
     OrganisationDomain,
@@ -17,7 +19,7 @@ class OrganisationDomainInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(page_cache.DropsPagesAdmin, admin.ModelAdmin):
     list_display = ["name", "kind", "country", "metropolis_region", "is_member"]
     search_fields = ["name", "short_name", "country"]
     prepopulated_fields = {"slug": ["name"]}
@@ -25,7 +27,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(page_cache.DropsPagesAdmin, BaseUserAdmin):
     list_display = [
         "username",
         "display_name",

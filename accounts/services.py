@@ -24,6 +24,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core import page_cache
+
 from . import notifications
 from .models import (
     Organisation,
@@ -119,6 +121,7 @@ def _transition(
         ip_address=ip or None,
     )
     user.verification_state = to_state
+    page_cache.changed(lists=False, site=True)  # the "verified" badge next to their posts
     if notice:
         notifications.notify_verification(user, notice, **(notice_context or {}))
     return event
@@ -592,6 +595,7 @@ def save_organisation(organisation: Organisation, *, actor: User) -> Organisatio
     if not organisation.slug:
         organisation.slug = unique_slug(organisation.name, organisation.pk)
     organisation.save()
+    page_cache.changed(lists=False, site=True)  # shown next to its officials' names
     return organisation
 
 
@@ -725,6 +729,7 @@ def update_profile(
     elif remove_avatar:
         user.avatar = ""
     user.save()
+    page_cache.changed(lists=False, site=True)  # the avatar next to their posts
     user.expertise.set(expertise, clear=True)
     new_avatar = user.avatar.name if user.avatar else ""
     if old_avatar and old_avatar != new_avatar:
@@ -738,4 +743,5 @@ def complete_signup_profile(user: User, *, display_name: str, position: str) -> 
     user.display_name = display_name.strip()
     user.position = position.strip()
     user.save(update_fields=["display_name", "position"])
+    page_cache.changed(lists=False, site=True)
     return user

@@ -11,6 +11,8 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.utils import timezone
 
+from core import page_cache
+
 from .models import Event, EventStatus, current_language
 
 CACHE_KEY = "events:banner:v1"
@@ -42,6 +44,8 @@ def refresh() -> dict:
         )
         upcoming = _entry(following) if following else None
     data = {"live": live, "upcoming": upcoming}
+    if cache.get(CACHE_KEY) != data:
+        page_cache.changed(site=True)  # every cached page shows the banner
     cache.set(CACHE_KEY, data, timeout=None)
     return data
 

@@ -3,11 +3,13 @@ every change to them goes through forum/services.py (moderators use the topic pa
 
 from django.contrib import admin
 
+from core import page_cache
+
 from .models import Category, Post, Topic
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(page_cache.DropsPagesAdmin, admin.ModelAdmin):
     list_display = ["name", "parent", "slug", "read_access", "start_access", "position"]
     list_filter = ["read_access", "start_access"]
     prepopulated_fields = {"slug": ["name"]}

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from core import page_cache
+
 from . import search
 from .models import Post, Topic
 from .services import _tree_position, cook
@@ -97,6 +99,7 @@ def bulk_add_replies(
             bumped_at=now,
         )
         search.index_posts(topic_ids=[topic.pk])
+        page_cache.changed(topic_ids=[topic.pk])
 
 
 def _recount_replies(topic: Topic) -> None:

@@ -12,9 +12,13 @@ Payloads carry ids, numbers and counts, never text: a reader of ``/latest`` lear
 topic was created, and asks a permission-checked view (forum/live_views.py) what it may see.
 Every function here publishes after the current transaction commits (at once outside one), so
 a rolled-back write sends nothing. The service functions call them, one line each.
+
+What open pages learn live, anonymous readers must see on their next view too: every
+publication here also drops the cached anonymous pages of its topic and the lists
+(core/page_cache.py). Writes that publish nothing call page_cache.changed themselves.
 """
 
-from core import live
+from core import live, page_cache
 from core.live import publish_many_on_commit, publish_on_commit, register_channel
 
 from . import permissions
@@ -90,11 +94,13 @@ def post_created(post: Post) -> None:
     """
     if post.number == 1:
         topic_created(post.topic)
+    page_cache.changed(topic_ids=[post.topic_id])
     publish_on_commit(topic_channel(post.topic_id), "post_created", _post_data(post))
 
 
 def topic_created(topic: Topic) -> None:
     data = {"topic_id": topic.pk}
+    page_cache.changed(topic_ids=[topic.pk])
     category = topic.category
     channels = [LATEST, category_channel(category.pk)]
     if category.parent_id:
@@ -103,11 +109,13 @@ def topic_created(topic: Topic) -> None:
 
 
 def post_edited(post: Post) -> None:
+    page_cache.changed(topic_ids=[post.topic_id])
     publish_on_commit(topic_channel(post.topic_id), "post_edited", _post_data(post))
 
 
 def post_liked(post: Post) -> None:
     """A like given or taken back; the count is read as it stands now (one query)."""
+    page_cache.changed(topic_ids=[post.topic_id])
     like_count = Post.objects.filter(pk=post.pk).values_list("like_count", flat=True).first() or 0
     publish_on_commit(
         topic_channel(post.topic_id), "post_liked", {**_post_data(post), "like_count": like_count}
@@ -115,25 +123,30 @@ def post_liked(post: Post) -> None:
 
 
 def post_hidden(post: Post) -> None:
+    page_cache.changed(topic_ids=[post.topic_id])
     publish_on_commit(topic_channel(post.topic_id), "post_hidden", _post_data(post))
 
 
 def post_shown(post: Post) -> None:
+    page_cache.changed(topic_ids=[post.topic_id])
     publish_on_commit(topic_channel(post.topic_id), "post_shown", _post_data(post))
 
 
 def post_withdrawn(post: Post) -> None:
+    page_cache.changed(topic_ids=[post.topic_id])
     publish_on_commit(topic_channel(post.topic_id), "post_withdrawn", _post_data(post))
 
 
 def topic_state(topic: Topic) -> None:
     """Opened, closed, archived or scheduled: pages re-fetch their composer."""
+    page_cache.changed(topic_ids=[topic.pk])
     publish_on_commit(topic_channel(topic.pk), "topic_state", {"topic_id": topic.pk, "status": topic.status})
 
 
 def topic_changed(*topic_ids: int) -> None:
     """Posts moved in or out (merge, split, move), or the topic renamed or moved to another category:
     open pages are stale; they offer a reload."""
+    page_cache.changed(topic_ids=topic_ids)
     publish_many_on_commit(
         (topic_channel(topic_id), "topic_changed", {"topic_id": topic_id}) for topic_id in topic_ids
     )

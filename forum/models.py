@@ -266,6 +266,9 @@ class Post(models.Model):
             models.Index(fields=["topic", "author"], name="post_topic_author"),
             models.Index(fields=["author", "-created_at"], name="post_author_activity"),
             GinIndexOnPostgres(fields=["search_vector"], name="post_search"),
+            # Lists leave out topics whose opening post is hidden (permissions.visible_topics):
+            # a tiny index of just those, instead of a scan of every opening post per list.
+            models.Index(fields=["topic"], name="post_hidden_opening", condition=Q(number=1, state="hidden")),
         ]
 
     def __str__(self) -> str:

@@ -23,6 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts import permissions as accounts_permissions
+from core import page_cache
 
 from . import live as forum_live
 from . import notify, permissions, search
@@ -430,6 +431,7 @@ def hold_post(post: Post) -> ReviewItem:
             post=post, kind=ReviewKind.HELD_POST, state=ReviewState.PENDING
         )
         log_action(None, ModerationAction.HOLD, post=post)
+        page_cache.changed(topic_ids=[post.topic_id])
     post.refresh_from_db()
     return item
 
@@ -464,6 +466,7 @@ def silence_user(moderator, person, until: datetime, reason: str):
             reason=reason,
             details={"until": until.isoformat()},
         )
+        page_cache.changed(site=True)
     person.refresh_from_db()
     return person
 
@@ -474,6 +477,7 @@ def unsilence_user(moderator, person):
     with transaction.atomic():
         get_user_model().objects.filter(pk=person.pk).update(silenced_until=None, silenced_reason="")
         log_action(moderator, ModerationAction.UNSILENCE, target_user=person)
+        page_cache.changed(site=True)
     person.refresh_from_db()
     return person
 
@@ -497,6 +501,7 @@ def suspend_user(moderator, person, until: datetime, reason: str):
             reason=reason,
             details={"until": until.isoformat()},
         )
+        page_cache.changed(site=True)
     person.refresh_from_db()
     return person
 
@@ -507,6 +512,7 @@ def unsuspend_user(moderator, person):
     with transaction.atomic():
         get_user_model().objects.filter(pk=person.pk).update(suspended_until=None, suspended_reason="")
         log_action(moderator, ModerationAction.UNSUSPEND, target_user=person)
+        page_cache.changed(site=True)
     person.refresh_from_db()
     return person
 
@@ -596,6 +602,7 @@ def recount_topic(topic_id: int) -> None:
         .values("n")
     )
     posts.update(reply_count=Coalesce(Subquery(replies), 0))
+    page_cache.changed(topic_ids=[topic_id])
 
 
 def _selected_posts(topic: Topic, numbers: Iterable[int]) -> list[Post]:
@@ -796,6 +803,7 @@ def write_summary(moderator, topic: Topic, raw: str) -> TopicSummary:
             summary=summary, number=summary.version, raw=raw, editor=moderator, created_at=now
         )
         log_action(moderator, ModerationAction.SUMMARY, topic=topic, details={"version": summary.version})
+        page_cache.changed(topic_ids=[topic.pk], lists=False)
     return summary
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from taggit.models import Tag
 
 from accounts import permissions as accounts_permissions
+from core import page_cache
 from core.markdown import render
 
 from . import live as forum_live
@@ -191,6 +192,7 @@ def create_category(
     )
     category.full_clean()
     category.save()
+    page_cache.changed(site=True)
     return category
 
 
@@ -264,6 +266,7 @@ def create_topic(
             watching.watch_automatically([author.pk], [topic], WatchLevel.WATCHING, WatchReason.CREATED)
             notify.post_created(first_post)
             Draft.objects.filter(user=author, key=Draft.NEW_TOPIC).delete()
+            page_cache.changed(topic_ids=[topic.pk])
     except IntegrityError:
         # A concurrent double submit with the same key won the race: return its topic.
         if key and (existing := _post_for_key(author, key)):
@@ -338,6 +341,7 @@ def create_reply(
         watching.watch_automatically([author.pk], [locked], WatchLevel.TRACKING, WatchReason.REPLIED)
         notify.post_created(post)
         Draft.objects.filter(user=author, key=Draft.key_for_topic(topic.pk)).delete()
+        page_cache.changed(topic_ids=[topic.pk])
     topic.refresh_from_db()
     return post
 
@@ -596,6 +600,7 @@ def pin_topic(topic: Topic, scope: str = PinScope.GLOBAL, *, until: datetime | N
         raise ValidationError({"scope": _("Choose where to pin the topic.")})
     Topic.objects.filter(pk=topic.pk).update(pin_scope=scope, pinned_until=until, pinned_at=timezone.now())
     _log(by, ModerationAction.PIN, topic=topic)
+    page_cache.changed(topic_ids=[topic.pk])
     topic.refresh_from_db()
     return topic
 
@@ -605,6 +610,7 @@ def unpin_topic(topic: Topic, *, by=None) -> Topic:
     _check_actor(by)
     Topic.objects.filter(pk=topic.pk).update(pin_scope=PinScope.NONE, pinned_until=None, pinned_at=None)
     _log(by, ModerationAction.UNPIN, topic=topic)
+    page_cache.changed(topic_ids=[topic.pk])
     topic.refresh_from_db()
     return topic
 
@@ -674,6 +680,7 @@ def retag_topic(topic: Topic, tags: Iterable[str], *, by=None) -> Topic:
     names = clean_tags(by, tags) if by is not None else [slugify(t)[:100] for t in tags if slugify(t)]
     topic.tags.set(names[:5])
     _log(by, ModerationAction.RETAG, topic=topic, details={"tags": list(names[:5])})
+    page_cache.changed(topic_ids=[topic.pk])
     return topic
 
 
@@ -692,6 +699,7 @@ def unlist_topic(topic: Topic, *, by=None) -> Topic:
     _check_actor(by)
     Topic.objects.filter(pk=topic.pk).update(unlisted=True)
     _log(by, ModerationAction.UNLIST, topic=topic)
+    page_cache.changed(topic_ids=[topic.pk])
     topic.refresh_from_db()
     return topic
 
@@ -701,6 +709,7 @@ def relist_topic(topic: Topic, *, by=None) -> Topic:
     _check_actor(by)
     Topic.objects.filter(pk=topic.pk).update(unlisted=False)
     _log(by, ModerationAction.RELIST, topic=topic)
+    page_cache.changed(topic_ids=[topic.pk])
     topic.refresh_from_db()
     return topic
 
@@ -709,6 +718,7 @@ def invite_posters(topic: Topic, users: Iterable, *, by=None) -> None:
     """Allow these people to reply before the topic opens (the events app adds its speakers)."""
     _check_actor(by)
     topic.invited_posters.add(*users)
+    page_cache.changed(topic_ids=[topic.pk], lists=False)
 
 
 def translate_topic(topic: Topic, *, titles: dict[str, str], bodies: dict[str, str], by=None) -> Topic:
@@ -724,6 +734,7 @@ def translate_topic(topic: Topic, *, titles: dict[str, str], bodies: dict[str, s
         cooked_translations={language: cook(raw) for language, raw in bodies.items()}
     )
     search.index_posts(topic_ids=[topic.pk])
+    page_cache.changed(topic_ids=[topic.pk])
     topic.refresh_from_db()
     return topic
 
@@ -737,6 +748,7 @@ def set_topic_announcement(topic: Topic, texts: dict[str, str], *, url: str = ""
         raise ValidationError({"url": _("Use a link on this site or an https address.")})
     texts = {language: " ".join(text.split())[:300] for language, text in texts.items() if text.strip()}
     Topic.objects.filter(pk=topic.pk).update(announcement=texts, announcement_url=url if texts else "")
+    page_cache.changed(topic_ids=[topic.pk])
     topic.refresh_from_db()
     return topic
 

@@ -1,12 +1,32 @@
 from django.urls import path
 
+from core import page_cache
+
 from . import feeds, live_views, moderation_views, search_views, views, watch_views
 
 app_name = "forum"
 
+
+def _list_scopes(request, *args, **kwargs) -> list[str]:
+    return [page_cache.LISTS]
+
+
+def _topic_scopes(request, slug, topic_id, post_number=None) -> list[str]:
+    return [page_cache.topic_scope(topic_id)]
+
+
+def _count_view(request, slug, topic_id, post_number=None) -> None:
+    views.count_cached_view(topic_id)
+
+
+# Anonymous readers get these pages whole from the cache (core/page_cache.py).
+cached_list = page_cache.anonymous_page(_list_scopes)
+latest = cached_list(views.latest)
+topic = page_cache.anonymous_page(_topic_scopes, on_hit=_count_view)(moderation_views.topic)
+
 urlpatterns = [
-    path("", views.latest, name="home"),
-    path("latest", views.latest, name="latest"),
+    path("", latest, name="home"),
+    path("latest", latest, name="latest"),
     path("latest.rss", feeds.LatestTopicsFeed(), name="latest_rss"),
     path("latest.atom", feeds.LatestTopicsAtomFeed(), name="latest_atom"),
     path("new", views.new, name="new"),
@@ -15,15 +35,15 @@ urlpatterns = [
     path("mark-all-read", views.mark_all_read, name="mark_all_read"),
     path("search", search_views.search_page, name="search"),
     path("search.json", search_views.search_json, name="search_json"),
-    path("c/<slug:slug>/<int:category_id>", views.category, name="category"),
+    path("c/<slug:slug>/<int:category_id>", cached_list(views.category), name="category"),
     path("c/<slug:slug>/<int:category_id>.rss", feeds.CategoryFeed(), name="category_rss"),
     path("c/<slug:slug>/<int:category_id>.atom", feeds.CategoryAtomFeed(), name="category_atom"),
-    path("tag/<str:name>", views.tag, name="tag"),
+    path("tag/<str:name>", cached_list(views.tag), name="tag"),
     path("new-topic", views.new_topic, name="new_topic"),
-    path("t/<slug:slug>/<int:topic_id>", moderation_views.topic, name="topic"),
+    path("t/<slug:slug>/<int:topic_id>", topic, name="topic"),
     path("t/<slug:slug>/<int:topic_id>.rss", feeds.TopicFeed(), name="topic_rss"),
     path("t/<slug:slug>/<int:topic_id>.atom", feeds.TopicAtomFeed(), name="topic_atom"),
-    path("t/<slug:slug>/<int:topic_id>/<int:post_number>", moderation_views.topic, name="topic_post"),
+    path("t/<slug:slug>/<int:topic_id>/<int:post_number>", topic, name="topic_post"),
     path("t/<int:topic_id>/reply", views.reply, name="reply"),
     path("t/<int:topic_id>/moderate", views.moderate_topic, name="moderate_topic"),
     path("posts/<int:post_id>/edit", views.edit_post, name="edit_post"),

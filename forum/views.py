@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
+from core import page_cache
 from core.markdown import render as render_markdown
 
 from . import live as forum_live
@@ -68,13 +69,20 @@ def _validation_messages(error: ValidationError) -> dict[str, list[str]]:
 # --- Lists ----------------------------------------------------------------------------------
 
 
+# Lists whose query holds no clock time: their number of topics changes only with a write.
+CACHED_COUNT_LISTS = {"latest", "category", "tag"}
+
+
 def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None = None):
     user = request.user
     marker = reading.all_read_at(user)
     paginator = Paginator(reading.for_list(queryset, user), reading.TOPICS_PER_PAGE)
+    if kind in CACHED_COUNT_LISTS:
+        paginator.count = page_cache.cached_count(queryset)
     page = paginator.get_page(request.GET.get("page"))
     topics = list(page.object_list)
     reading.annotate_unread(topics, user, marker)
+    _list_changes_at(request, topics)
     querystring = request.GET.copy()
     querystring.pop("page", None)
     context = {
@@ -91,6 +99,16 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
         **(extra or {}),
     }
     return render(request, "forum/latest.html", context)
+
+
+def _list_changes_at(request, topics: list[Topic]) -> None:
+    """When this list will change by itself (a pin ends, a scheduled topic opens): the page cache's limit."""
+    now = timezone.now()
+    for topic in topics:
+        if topic.pinned_until and topic.pinned_until > now:
+            page_cache.valid_until(request, topic.pinned_until)
+        if topic.opens_at and topic.opens_at > now:
+            page_cache.valid_until(request, topic.opens_at)
 
 
 def latest(request):
@@ -226,6 +244,9 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
         return redirect(f"{url}?{query}" if query else url, permanent=True)
     if request.GET.get("view") == "tree":
         return _topic_tree(request, topic)
+    for moment in (topic.opens_at, topic.pinned_until):  # the page changes by itself then
+        if moment and moment > timezone.now():
+            page_cache.valid_until(request, moment)
 
     if "page" in request.GET:
         try:
@@ -259,6 +280,11 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
         context["move_categories"] = list(Category.objects.exclude(pk=topic.category_id))
         context["pin_scopes"] = [choice for choice in PinScope.choices if choice[0] != PinScope.NONE]
     return render(request, "forum/topic.html", context)
+
+
+def count_cached_view(topic_id: int) -> None:
+    """A topic page served from the anonymous page cache still counts as a view."""
+    services.count_view(Topic(pk=topic_id))
 
 
 def _last_visit_marker(state, topic: Topic) -> int | None:

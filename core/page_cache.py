@@ -1,0 +1,249 @@
+"""The anonymous page cache: whole pages for readers who are not signed in, per language.
+
+Discourse's anonymous cache is the model. An anonymous reader of one language sees the same
+page as every other, so the rendered HTML is kept in the cache and served without running the
+view. Each cached page is filed under the current *versions* of what it shows:
+
+- ``site``: everything (categories, people's names and badges, the event banner);
+- ``lists``: the topic lists (any topic created, bumped, renamed, pinned, hidden...);
+- ``topic:<id>``: one topic page (its posts, likes, state, summary, highlights).
+
+The services that write those things call ``changed(...)``, which moves the versions on (at
+once and again after commit), so the next anonymous view renders afresh: a change shows on
+the very next view, with no expiry to wait for. Pages also expire after ``MAX_AGE`` seconds
+(relative times such as "5 minutes ago" age) or sooner when a view says so (a scheduled topic
+opens, a pin ends).
+
+Never cached: signed-in readers, readers with a session or pending messages, htmx partials,
+query strings other than ``?page=N``, responses other than 200, responses that set a cookie.
+The page's CSRF tokens (the language switcher, htmx headers) are taken out before storing
+and each reader gets their own on the way out. Every cache error means "no cache": the
+page renders as if the cache were empty, and a write never fails because of it.
+"""
+
+import functools
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from django.middleware.csrf import _unmask_cipher_token, get_token
+from django.utils import timezone
+from django.utils.translation import get_language
+
+logger = logging.getLogger(__name__)
+
+MAX_AGE = 60
+KEY_PREFIX = "anonpage"
+SITE = "site"
+LISTS = "lists"
+CSRF_PLACEHOLDER = b"\x00csrf-token\x00"
+# A CSRF token as templates print it: a hidden form field or the htmx header in <body>.
+_CSRF_TOKEN_RE = re.compile(
+    rb'(?:name="csrfmiddlewaretoken" value="|&quot;X-CSRFToken&quot;: &quot;|"X-CSRFToken": ")'
+    rb"([A-Za-z0-9]{64})"
+)
+_ANY_TOKEN_RE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
+
+
+def topic_scope(topic_id: int) -> str:
+    return f"topic:{topic_id}"
+
+
+# --- Invalidation ---------------------------------------------------------------------------
+
+
+def _version_key(scope: str) -> str:
+    return f"{KEY_PREFIX}:v:{scope}"
+
+
+def _bump(scopes: Iterable[str]) -> None:
+    for scope in set(scopes):
+        key = _version_key(scope)
+        try:
+            try:
+                cache.incr(key)
+            except ValueError:
+                # No version yet (or evicted): start past any earlier value, so no old page matches.
+                cache.set(key, time.time_ns(), timeout=None)
+        except Exception:  # noqa: BLE001 - a cache that is down holds no pages to drop
+            logger.warning("anonymous page cache: could not move %s on", key, exc_info=True)
+
+
+def changed(*, topic_ids: Iterable[int] = (), lists: bool = True, site: bool = False) -> None:
+    """What anonymous readers see changed: drop the pages that show it, once the write commits.
+
+    `topic_ids`: those topic pages; `lists`: every topic list; `site`: every cached page.
+    Never raises.
+    """
+    scopes = [topic_scope(int(topic_id)) for topic_id in topic_ids if topic_id]
+    if lists:
+        scopes.append(LISTS)
+    if site:
+        scopes.append(SITE)
+    if scopes:
+        # Now, so this connection's next read (a test's own request) misses; and again after
+        # commit, since a page rendered meanwhile by another request still saw the old rows.
+        _bump(scopes)
+        transaction.on_commit(functools.partial(_bump, scopes))
+
+
+def valid_until(request, moment: datetime | None) -> None:
+    """The page being rendered changes by itself at `moment` (a topic opens, a pin ends)."""
+    if moment is None:
+        return
+    current = getattr(request, "_page_cache_until", None)
+    if current is None or moment < current:
+        request._page_cache_until = moment
+
+
+# --- Serving --------------------------------------------------------------------------------
+
+
+def _cacheable_request(request) -> bool:
+    if request.method != "GET" or getattr(request, "htmx", False):
+        return False
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+        return False
+    if request.GET and (list(request.GET) != ["page"] or not request.GET["page"].isdigit()):
+        return False
+    return not request.user.is_authenticated
+
+
+def _stamp(scopes: list[str]) -> str | None:
+    """The current versions of the site and these scopes, as one string (None: cache away)."""
+    keys = [_version_key(scope) for scope in [SITE, *scopes]]
+    versions = cache.get_many(keys)
+    missing = [key for key in keys if key not in versions]
+    for key in missing:
+        cache.add(key, time.time_ns(), timeout=None)
+    if missing:
+        versions = cache.get_many(keys)
+        if len(versions) != len(keys):
+            return None
+    return ".".join(str(versions[key]) for key in keys)
+
+
+def _page_key(request, scopes: list[str]) -> str | None:
+    stamp = _stamp(scopes)
+    if stamp is None:
+        return None
+    return f"{KEY_PREFIX}:p:{get_language()}:{stamp}:{request.get_full_path()}"
+
+
+def _stored(request, response) -> tuple[bytes, str] | None:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return None
+    if response.has_header("Cache-Control") and "private" in response["Cache-Control"]:
+        return None
+    content = _CSRF_TOKEN_RE.sub(lambda match: match.group(0)[:-64] + CSRF_PLACEHOLDER, response.content)
+    if _shows_csrf_secret(content, request.META.get("CSRF_COOKIE")):
+        return None  # a token printed some other way: this page is this reader's alone
+    return content, response["Content-Type"]
+
+
+def _shows_csrf_secret(content: bytes, secret: str | None) -> bool:
+    """Whether any 64-character token left in the page unmasks to this reader's CSRF secret."""
+    if not secret:
+        return False
+    for candidate in _ANY_TOKEN_RE.findall(content):
+        if _unmask_cipher_token(candidate.decode()) == secret:
+            return True
+    return False
+
+
+def anonymous_page(scopes: Callable[..., list[str]], *, on_hit: Callable | None = None):
+    """Serve this view's page from the cache for anonymous readers.
+
+    `scopes(request, *args, **kwargs)` names what the page shows (besides the whole site);
+    `on_hit(request, *args, **kwargs)` runs when the page came from the cache (a view counter).
+    """
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not _cacheable_request(request):
+                return view(request, *args, **kwargs)
+            try:
+                key = _page_key(request, scopes(request, *args, **kwargs))
+                hit = cache.get(key) if key else None
+            except Exception:  # noqa: BLE001 - no cache: render the page
+                logger.warning("anonymous page cache unavailable", exc_info=True)
+                key = hit = None
+            if hit is not None:
+                content, content_type = hit
+                content = content.replace(CSRF_PLACEHOLDER, get_token(request).encode())
+                response = HttpResponse(content, content_type=content_type)
+                response["X-Page-Cache"] = "hit"
+                if on_hit:
+                    on_hit(request, *args, **kwargs)
+                return response
+            response = view(request, *args, **kwargs)
+            if key is None:
+                return response
+            stored = _stored(request, response)
+            if stored is not None:
+                timeout = MAX_AGE
+                until = getattr(request, "_page_cache_until", None)
+                if until is not None:
+                    timeout = min(timeout, int((until - timezone.now()).total_seconds()))
+                if timeout > 0:
+                    try:
+                        cache.set(key, stored, timeout=timeout)
+                    except Exception:  # noqa: BLE001
+                        logger.warning("anonymous page cache: could not store %s", key, exc_info=True)
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+class DropsPagesAdmin:
+    """ModelAdmin mixin: a change made in the admin (a category, a person) drops every cached page."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        changed(site=True)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        changed(site=True)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        changed(site=True)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        changed(site=True)
+
+
+def cached_count(queryset, *, scope: str = LISTS) -> int:
+    """`queryset.count()`, kept until `scope` (by default any topic list) changes.
+
+    A list page's paginator needs the number of topics; counting every visible topic on each
+    request is a scan that grows with the forum. The key holds the query itself (so each
+    visibility, person or category has its own count). Without the cache it simply counts.
+    """
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    digest = hashlib.sha1(f"{sql}|{params!r}".encode(), usedforsecurity=False).hexdigest()
+    try:
+        stamp = _stamp([scope])
+        if stamp is not None:
+            key = f"{KEY_PREFIX}:count:{stamp}:{digest}"
+            count = cache.get(key)
+            if count is None:
+                count = queryset.count()
+                cache.set(key, count, timeout=MAX_AGE * 10)
+            return count
+    except Exception:  # noqa: BLE001 - no cache: count
+        logger.warning("list count cache unavailable", exc_info=True)
+    return queryset.count()
