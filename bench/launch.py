@@ -819,27 +819,27 @@ def read_mail(folder: Path) -> list[dict]:
     return messages
 
 
-def expected_email(since: datetime, judged_until: datetime) -> dict:
+def expected_email(since: datetime, judged_until: datetime, event_pk: int) -> dict:
     """What the database says must have been emailed by now, keyed so each is counted once.
 
     - every 'immediately' outbox row whose time came before ``judged_until`` and that was not
       skipped (read in the site, unsubscribed): one email, X-Notification-Ids names it;
-    - every 'Live now' notification of the event, whatever its row's time (time-critical);
+    - once the event went live, a 'Live now' email to everyone registered then, whatever became
+      of the notification (a lost task leaves no row, and that is what must be seen);
     - every registration made during the replay: the confirmation with the calendar file.
     """
     from django.db import connection
     from django.db.models import Q
 
-    from events.models import Registration, RegistrationStatus
+    from events.models import Event, Registration, RegistrationStatus
     from notifications.models import EmailFrequency, Notification, OutboxEmail, OutboxState
 
     expected = {}
     rows = (
         OutboxEmail.objects.filter(frequency=EmailFrequency.IMMEDIATELY)
         .exclude(state=OutboxState.SKIPPED)
-        .filter(
-            Q(send_after__lte=judged_until) | Q(notification__kind="event_live") | Q(state=OutboxState.SENT)
-        )
+        .exclude(notification__kind="event_live")
+        .filter(Q(send_after__lte=judged_until) | Q(state=OutboxState.SENT))
         .select_related("notification", "recipient")
     )
     for row in rows:
@@ -851,6 +851,18 @@ def expected_email(since: datetime, judged_until: datetime) -> dict:
             "state": row.state,
         }
     live_without_row = Notification.objects.filter(kind="event_live", emails__isnull=True).count()
+    went_live_at = Event.objects.values_list("went_live_at", flat=True).get(pk=event_pk)
+    if went_live_at is not None:
+        for address in Registration.objects.filter(
+            event_id=event_pk, status=RegistrationStatus.REGISTERED, created_at__lte=went_live_at
+        ).values_list("user__email", flat=True):
+            expected[("live", address.lower())] = {
+                "kind": "event_live",
+                "to": address.lower(),
+                "title": "Live now",
+                "due": went_live_at,
+                "state": "",
+            }
     for registration in Registration.objects.filter(
         created_at__gte=since, status=RegistrationStatus.REGISTERED
     ).select_related("user"):
@@ -1076,7 +1088,7 @@ def main(argv=None) -> int:
         settle_until = time.monotonic() + args.settle
         while True:
             judged_until = timezone.now() - timedelta(seconds=70)
-            owed = expected_email(seeded, judged_until)
+            owed = expected_email(seeded, judged_until, event["pk"])
             counts, first, unmatched = match_email(owed["expected"], read_mail(mail))
             missing = [key for key in owed["expected"] if counts[key] == 0]
             if not missing or time.monotonic() > settle_until:
