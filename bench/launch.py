@@ -57,9 +57,15 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 PASSWORD = "launch-rehearsal-password-1"
+# The shape docker-compose.yml ships: gunicorn (sync) for pages, uvicorn for /live/ only; the
+# rehearsal sends /live/ to the live server itself, as the proxy (deploy/nginx.conf) does.
 DEFAULT_SERVER = (
-    "{python} -m uvicorn config.asgi:application --host 127.0.0.1 --port {port} --workers 2 "
-    "--proxy-headers --forwarded-allow-ips *"
+    "{python} -m gunicorn config.wsgi:application --bind 127.0.0.1:{port} --workers 2 "
+    "--worker-class sync --timeout 30 --forwarded-allow-ips *"
+)
+DEFAULT_LIVE = (
+    "{python} -m uvicorn config.asgi:application --host 127.0.0.1 --port {live_port} --workers 1 "
+    "--proxy-headers --forwarded-allow-ips * --lifespan off"
 )
 PORTS = range(9600, 9700)
 
@@ -91,6 +97,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="CONNECTION LIMIT of the rehearsal's database role (protects a shared server; -1: none)",
     )
     parser.add_argument("--server-cmd", default=DEFAULT_SERVER, help="{python} and {port} are filled in")
+    parser.add_argument(
+        "--live-cmd",
+        default=DEFAULT_LIVE,
+        help="server for /live/ on {live_port} ('' when --server-cmd serves /live/ too)",
+    )
     parser.add_argument(
         "--worker-cmd", default="{python} -m celery -A config worker --loglevel=INFO --concurrency=2"
     )
@@ -405,6 +416,7 @@ class Replay:
     base: str
     host: str
     started: float
+    live_base: str = ""
     samples: list = field(default_factory=list)
     accepted: dict = field(default_factory=dict)  # marker -> status of the accepted POST
     unanswered: set = field(default_factory=set)  # markers whose POST got no answer or a 5xx
@@ -417,6 +429,12 @@ class Replay:
     pages_polling: int = 0
     pages_stopped: int = 0
     errors: Counter = field(default_factory=Counter)
+
+    def url(self, path: str) -> str:
+        """Where the proxy would send ``path``: /live/ to the live server, the rest to the pages."""
+        if self.live_base and path.startswith("/live/"):
+            return self.live_base + path
+        return self.base + path
 
     def now(self) -> float:
         return time.monotonic() - self.started
@@ -462,7 +480,7 @@ class Browser:
         try:
             async with self.session.request(
                 method,
-                self.replay.base + path,
+                self.replay.url(path),
                 data=data,
                 headers=self._headers(path, extra),
                 allow_redirects=False,
@@ -553,7 +571,7 @@ async def follow(replay, browser, channels, since, dirty, end) -> bool:
         status = 0
         try:
             async with browser.session.get(
-                f"{replay.base}/live/stream?{query}",
+                replay.url(f"/live/stream?{query}"),
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=None, connect=60, sock_connect=60, sock_read=None),
             ) as response:
@@ -974,7 +992,7 @@ def main(argv=None) -> int:
     mail = run / "mail"
     mail.mkdir()
     taken: set[int] = set()
-    web_port, redis_port = free_port(taken), free_port(taken)
+    web_port, redis_port, live_port = free_port(taken), free_port(taken), free_port(taken)
     db_url = f"{args.pg.rsplit('://', 1)[0]}://{args.database}@{args.pg.split('@', 1)[1]}/{args.database}"
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
@@ -992,7 +1010,7 @@ def main(argv=None) -> int:
         key, _, value = item.partition("=")
         env[key] = value
     env.pop("EMAIL_URL", None)
-    fill = {"python": PYTHON, "port": web_port, "run": run}
+    fill = {"python": PYTHON, "port": web_port, "live_port": live_port, "run": run}
     stack = Stack(run, env)
     poller = ConnectionPoller(args.pg, args.database)
     created_db = False
@@ -1051,6 +1069,9 @@ def main(argv=None) -> int:
         stack.start("worker", shlex.split(args.worker_cmd.format(**fill)))
         stack.start("beat", shlex.split(args.beat_cmd.format(**fill)))
         wait_http(web_port, "/healthz", 120, web)
+        if args.live_cmd:
+            live_server = stack.start("live", shlex.split(args.live_cmd.format(**fill)))
+            wait_http(live_port, "/healthz", 120, live_server)
         poller.start()
 
         # --- the replay
@@ -1061,7 +1082,12 @@ def main(argv=None) -> int:
         event = seed_event(starts_at, args.officials, args.late_registrations)
         seeded = timezone.now()  # registrations after this one are the replay's (late) ones
         started = time.monotonic() - (timezone.now() - since).total_seconds()
-        replay = Replay(base=f"http://127.0.0.1:{web_port}", host=f"127.0.0.1:{web_port}", started=started)
+        replay = Replay(
+            base=f"http://127.0.0.1:{web_port}",
+            host=f"127.0.0.1:{web_port}",
+            started=started,
+            live_base=f"http://127.0.0.1:{live_port}" if args.live_cmd else "",
+        )
         replay.redis_window = None
         load_before = os.getloadavg()
         print(
@@ -1147,7 +1173,8 @@ def main(argv=None) -> int:
         out(f"## Launch rehearsal ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
         out("")
         out(
-            f"- shape: `{args.server_cmd.format(**fill)}`; worker `{args.worker_cmd.format(**fill)}`; "
+            f"- shape: `{args.server_cmd.format(**fill)}`; live `{args.live_cmd.format(**fill) or 'same'}`; "
+            f"worker `{args.worker_cmd.format(**fill)}`; "
             f"beat separate; PostgreSQL role connection limit {args.db_connection_limit}; own Redis (AOF)"
         )
         out(
