@@ -49,6 +49,16 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _no_buffered_views():
+    """Topic views buffered in this process (no Redis) never count for the next test's topics."""
+    from forum import view_counts
+
+    with view_counts._local_lock:
+        view_counts._local.clear()
+    yield
+
+
 @pytest.fixture
 def redis_url():
     """The REDIS_URL under test; skipped without one, except in CI where it must be there."""

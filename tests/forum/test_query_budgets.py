@@ -45,7 +45,8 @@ BUDGETS = {
 }
 # Anonymous pages served whole from the page cache (core/page_cache.py): no query, but the
 # topic page's view counter.
-CACHED_BUDGETS = {"latest": 0, "category": 0, "tag": 0, "topic": 1, "topic_last_page": 1}
+# A cached page costs no query at all: the view counter is buffered (forum/view_counts.py).
+CACHED_BUDGETS = {"latest": 0, "category": 0, "tag": 0, "topic": 0, "topic_last_page": 0}
 
 
 def build_forum(size: int):
