@@ -6,6 +6,7 @@ the connection at a closed port, and backends are terminated as a restart would.
 
 import socket
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -154,7 +155,10 @@ def test_an_unreachable_database_answers_a_translated_503_and_the_site_recovers(
         "error_type": "service_unavailable",
     }
 
-    stream = Client().get("/live/stream", {"channel": "/topic/1"})
+    # The stream view is async: the test client runs it through async_to_sync, which refuses a
+    # thread where an event loop runs (the browser tests' Playwright leaves one in this thread).
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        stream = thread.submit(Client().get, "/live/stream", {"channel": "/topic/1"}).result()
     assert stream.status_code == 503
     assert stream["Retry-After"] == "15"
 
