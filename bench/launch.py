@@ -106,6 +106,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--worker-cmd", default="{python} -m celery -A config worker --loglevel=INFO --concurrency=2"
     )
     parser.add_argument(
+        "--urgent-worker-cmd",
+        default="{python} -m celery -A config worker -Q urgent -n urgent@%h --loglevel=INFO --concurrency=1",
+        help="the worker for time-critical tasks, as docker-compose.yml ships it ('' for none)",
+    )
+    parser.add_argument(
         "--beat-cmd",
         default="{python} -m celery -A config beat --loglevel=INFO --schedule {run}/beat-schedule",
     )
@@ -1067,6 +1072,8 @@ def main(argv=None) -> int:
         wait_redis(redis_port)
         web = stack.start("web", shlex.split(args.server_cmd.format(**fill)))
         stack.start("worker", shlex.split(args.worker_cmd.format(**fill)))
+        if args.urgent_worker_cmd:
+            stack.start("urgent-worker", shlex.split(args.urgent_worker_cmd.format(**fill)))
         stack.start("beat", shlex.split(args.beat_cmd.format(**fill)))
         wait_http(web_port, "/healthz", 120, web)
         if args.live_cmd:

@@ -43,3 +43,24 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Time-critical work on a queue of its own, so a burst of reply fan-outs (each notifying a
+# topic's watchers, 20 s for 2,000 of them) never holds back a go-live, its "Live now" email or
+# a sign-in mail. A worker started without -Q consumes both queues; docker-compose.yml adds a
+# worker for the urgent queue alone (measured in bench/launch.py: before this, the "Live now"
+# job waited behind fan-outs and went out 5 minutes late).
+CELERY_URGENT_QUEUE = env("CELERY_URGENT_QUEUE", default="urgent")
+CELERY_TASK_QUEUES = {CELERY_TASK_DEFAULT_QUEUE: {}, CELERY_URGENT_QUEUE: {}}  # noqa: F405
+CELERY_TASK_ROUTES = {
+    name: {"queue": CELERY_URGENT_QUEUE}
+    for name in (
+        "events.run_schedule",
+        "events.send_due_reminders",
+        "events.send_event_email",
+        "events.notify_people",
+        "notifications.send_messages",
+        "notifications.run_job",
+        "notifications.drain_outbox",
+        "accounts.send_email",
+    )
+}
