@@ -225,7 +225,11 @@ def queue_email(outbox_id: int, send_after: datetime) -> None:
     if app.conf.task_always_eager and countdown > 0:
         return  # In-process (no Redis): the drain, run every minute, honours the delay.
     try:
-        send_email.apply_async(args=[outbox_id], countdown=countdown, retry=False)
+        # Due now (a "Live now", a reminder): the urgent queue where production has one, so it
+        # never waits behind the main worker's reply fan-outs.
+        urgent = getattr(settings, "CELERY_URGENT_QUEUE", "") if countdown == 0 else ""
+        routing = {"queue": urgent} if urgent else {}
+        send_email.apply_async(args=[outbox_id], countdown=countdown, retry=False, **routing)
     except Exception:  # noqa: BLE001 - the outbox row is the promise; the drain keeps it
         logger.warning("Could not queue email %s; the outbox drain will send it", outbox_id, exc_info=True)
 
