@@ -217,7 +217,7 @@ CELERY_TIMEZONE = "UTC"
 # Periodic work. With Redis, Celery beat runs it; without, core.inprocess does.
 CELERY_BEAT_SCHEDULE: dict = {
     # Events go live at their start and end at their end with no click; a stamp makes reruns no-ops.
-    "events-schedule": {"task": "events.run_schedule", "schedule": 15.0},
+    "events-schedule": {"task": "events.run_schedule", "schedule": 5.0},
     "events-reminders": {"task": "events.send_due_reminders", "schedule": 60.0},
     "accounts-expire-verifications": {
         "task": "accounts.expire_verifications",
