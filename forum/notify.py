@@ -92,12 +92,10 @@ def _enqueue(kind: str, post: Post, *, actor=None, data: dict | None = None) -> 
 
 
 def _queue(job_id: int) -> None:
+    """After commit. A broker that refuses is logged by ``delay()``; the job row stays for the drain."""
     from .tasks import fan_out
 
-    try:
-        fan_out.apply_async(args=[job_id], retry=False)
-    except Exception:  # noqa: BLE001 - the job row is the promise; the drain keeps it
-        logger.warning("Could not queue notification job %s; the drain will run it", job_id, exc_info=True)
+    fan_out.delay(job_id)
 
 
 # --- Running a job (the task and the drain) -------------------------------------------------

@@ -584,12 +584,10 @@ def queue_job(handler: str, payload: dict, recipient_ids, *, urgent: bool = Fals
 
 
 def queue_running(job_id: int) -> None:
+    """After commit. A broker that refuses is logged by ``delay()``; the job row stays for the drain."""
     from .tasks import run_job as run_job_task
 
-    try:
-        run_job_task.apply_async(args=[job_id], retry=False)
-    except Exception:  # noqa: BLE001 - the job row is the promise; the drain keeps it
-        logger.warning("Could not queue outbox job %s; the drain will run it", job_id, exc_info=True)
+    run_job_task.delay(job_id)
 
 
 def run_job(job_id: int) -> int | None:
