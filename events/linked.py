@@ -167,11 +167,11 @@ def notify_job(payload: dict, user_ids: list[int], dedupe_prefix: str) -> list[i
 
 
 def notify_people(kind: str, event: Event, users, extra: dict) -> int:
-    """Write the notifications (the task's body). The dedupe key names the occasion, so a
-    retried task, or a second run, notifies nobody twice."""
+    """Write the notifications (the task's body), all of a batch at once. The dedupe key names the
+    occasion, so a retried task, or a second run, notifies nobody twice."""
     from notifications import services as notifications
 
-    count = 0
+    notices = []
     for user in users:
         with notifications.in_language_of(user):
             if kind == "event_live":
@@ -183,11 +183,17 @@ def notify_people(kind: str, event: Event, users, extra: dict) -> int:
                     "when": offset_words(extra["offset_minutes"]),
                 }
                 key = f"event-reminder:{event.pk}:{extra['offset_minutes']}:{extra['starts_at']}:{user.pk}"
-        notified = notifications.notify(
-            user, kind, title=title, url=event.get_absolute_url(), data={"event": event.pk}, dedupe_key=key
+        notices.append(
+            notifications.Notice(
+                user,
+                kind,
+                title=title,
+                url=event.get_absolute_url(),
+                data={"event": event.pk},
+                dedupe_key=key,
+            )
         )
-        count += notified is not None
-    return count
+    return len(notifications.notify_many(notices))
 
 
 def offset_words(minutes: int) -> str:

@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 
 from core.markdown import QUOTE_RE, mentioned_usernames
 from notifications.models import NotificationKind
-from notifications.services import in_language_of, notify
+from notifications.services import Notice, in_language_of, notify, notify_many
 
 from . import permissions
 from .models import (
@@ -261,22 +261,23 @@ def _announce_post(post: Post, only_usernames: list[str] | None = None) -> int:
         "post_number": post.number,
         "excerpt": _excerpt(post),
     }
-    count = 0
+    notices = []
     for person in _readers(list(wanted), post.topic):
         kind = wanted[person.pk]
         with in_language_of(person):
             title = _title(kind, post)
-        notification = notify(
-            person,
-            kind,
-            actor=post.author,
-            title=title,
-            url=post.get_absolute_url(),
-            data=data,
-            dedupe_key=f"forum:post:{post.pk}:to:{person.pk}",
+        notices.append(
+            Notice(
+                person,
+                kind,
+                actor=post.author,
+                title=title,
+                url=post.get_absolute_url(),
+                data=data,
+                dedupe_key=f"forum:post:{post.pk}:to:{person.pk}",
+            )
         )
-        count += notification is not None
-    return count
+    return len(notify_many(notices))
 
 
 def _announce_like(post: Post, liker) -> int:

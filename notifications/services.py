@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import smtplib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from urllib.parse import urlsplit
@@ -18,6 +21,7 @@ from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.utils import DNS_NAME
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone, translation
 
 from core import live
@@ -96,6 +100,29 @@ def _announce_on_commit(user_id: int, event: str, notification: Notification | N
                 count=notification.count,
             )
         live.publish(live.user_channel(user_id), event, data)
+
+    transaction.on_commit(send, robust=True)
+
+
+def _announce_many_on_commit(notifications: list[Notification]) -> None:
+    """:func:`_announce_on_commit` for many people: one count query for all of them."""
+    keys = [_unread_key(pk) for pk in {n.recipient_id for n in notifications}]
+    cache.delete_many(keys)
+
+    def send():
+        cache.delete_many(keys)
+        counts = dict(
+            Notification.objects.filter(
+                recipient_id__in={n.recipient_id for n in notifications}, read_at__isnull=True
+            )
+            .values("recipient_id")
+            .annotate(unread=Count("pk"))
+            .values_list("recipient_id", "unread")
+        )
+        for n in notifications:
+            data = {"unread": counts.get(n.recipient_id, 0), "id": n.pk, "kind": n.kind}
+            data.update(title=n.title, url=n.url, count=n.count)
+            live.publish(live.user_channel(n.recipient_id), "notification", data)
 
     transaction.on_commit(send, robust=True)
 
@@ -210,28 +237,136 @@ def notify(
                 send_after=due_time(frequency, now, kind),
             )
             if frequency == EmailFrequency.IMMEDIATELY:
-                transaction.on_commit(lambda: queue_email(row.pk, row.send_after), robust=True)
+                transaction.on_commit(lambda: queue_emails([row.pk], row.send_after), robust=True)
         _announce_on_commit(recipient.pk, "notification", notification)
     return notification
 
 
-def queue_email(outbox_id: int, send_after: datetime) -> None:
-    """Hand the email to Celery; if the broker is away, the periodic drain sends it later."""
+@dataclass(frozen=True)
+class Notice:
+    """One line of :func:`notify_many`: what :func:`notify` takes, for one person."""
+
+    recipient: object
+    kind: str
+    title: str
+    url: str
+    dedupe_key: str
+    actor: object | None = None
+    data: dict = field(default_factory=dict)
+
+
+def notify_many(notices: Iterable[Notice]) -> list[Notification]:
+    """:func:`notify` for many people at once (a go-live's registrants, a topic's watchers), by the
+    same rules, in a fixed number of queries rather than a handful per person. No grouping: likes,
+    which fold into one line, go through :func:`notify`. Returns the notifications written now.
+
+    Their emails due at once go to the worker in batches, sent over one mail connection each.
+    """
+    wanted: dict[str, Notice] = {}
+    for notice in notices:
+        if notice.kind not in NotificationKind.values:
+            raise ValueError(f"Unknown notification kind: {notice.kind}")
+        recipient, actor = notice.recipient, notice.actor
+        if recipient.is_active and (actor is None or actor.pk != recipient.pk):
+            wanted.setdefault(notice.dedupe_key, notice)
+    if not wanted:
+        return []
+    now = timezone.now()
+    with transaction.atomic():
+        for key in Notification.objects.filter(dedupe_key__in=list(wanted)).values_list(
+            "dedupe_key", flat=True
+        ):
+            del wanted[key]  # Notified already (a rerun of the same job).
+        fresh = [
+            Notification(
+                recipient=notice.recipient,
+                kind=notice.kind,
+                actor=notice.actor,
+                title=notice.title[:300],
+                url=notice.url,
+                data=notice.data,
+                dedupe_key=key,
+                created_at=now,
+            )
+            for key, notice in wanted.items()
+        ]
+        try:
+            with transaction.atomic():
+                Notification.objects.bulk_create(fresh)
+        except IntegrityError:
+            # Another process notified some of them at this very moment: one by one, as notify() does.
+            return [
+                n
+                for notice in wanted.values()
+                if (
+                    n := notify(
+                        notice.recipient,
+                        notice.kind,
+                        actor=notice.actor,
+                        title=notice.title,
+                        url=notice.url,
+                        data=notice.data,
+                        dedupe_key=notice.dedupe_key,
+                    )
+                )
+                is not None
+            ]
+        chosen = {
+            (user_id, kind): frequency
+            for user_id, kind, frequency in EmailPreference.objects.filter(
+                user_id__in={n.recipient_id for n in fresh}, kind__in={n.kind for n in fresh}
+            ).values_list("user_id", "kind", "frequency")
+        }
+        owed = []
+        for notification in fresh:
+            frequency = (
+                chosen.get((notification.recipient_id, notification.kind))
+                or DEFAULT_FREQUENCY[notification.kind]
+            )
+            if frequency != EmailFrequency.NEVER and notification.recipient.email:
+                owed.append(
+                    OutboxEmail(
+                        notification=notification,
+                        recipient_id=notification.recipient_id,
+                        frequency=frequency,
+                        send_after=due_time(frequency, now, notification.kind),
+                    )
+                )
+        OutboxEmail.objects.bulk_create(owed)
+        by_time: dict[datetime, list[int]] = {}
+        for row in owed:
+            if row.frequency == EmailFrequency.IMMEDIATELY:
+                by_time.setdefault(row.send_after, []).append(row.pk)
+        for send_after, ids in by_time.items():
+            transaction.on_commit(lambda ids=ids, at=send_after: queue_emails(ids, at), robust=True)
+        _announce_many_on_commit(fresh)
+    return fresh
+
+
+# One task sends this many emails over one mail connection.
+EMAIL_BATCH = 50
+
+
+def queue_emails(outbox_ids: list[int], send_after: datetime) -> None:
+    """Hand emails to Celery in batches; if the broker is away, the periodic drain sends them."""
     from config.celery import app
 
-    from .tasks import send_email
+    from .tasks import send_emails
 
     countdown = max(0.0, (send_after - timezone.now()).total_seconds())
     if app.conf.task_always_eager and countdown > 0:
         return  # In-process (no Redis): the drain, run every minute, honours the delay.
-    try:
-        # Due now (a "Live now", a reminder): the urgent queue where production has one, so it
-        # never waits behind the main worker's reply fan-outs.
-        urgent = getattr(settings, "CELERY_URGENT_QUEUE", "") if countdown == 0 else ""
-        routing = {"queue": urgent} if urgent else {}
-        send_email.apply_async(args=[outbox_id], countdown=countdown, retry=False, **routing)
-    except Exception:  # noqa: BLE001 - the outbox row is the promise; the drain keeps it
-        logger.warning("Could not queue email %s; the outbox drain will send it", outbox_id, exc_info=True)
+    # Due now (a "Live now", a reminder): the urgent queue where production has one, so it
+    # never waits behind the main worker's reply fan-outs.
+    urgent = getattr(settings, "CELERY_URGENT_QUEUE", "") if countdown == 0 else ""
+    routing = {"queue": urgent} if urgent else {}
+    for start in range(0, len(outbox_ids), EMAIL_BATCH):
+        batch = outbox_ids[start : start + EMAIL_BATCH]
+        try:
+            send_emails.apply_async(args=[batch], countdown=countdown, retry=False, **routing)
+        except Exception:  # noqa: BLE001 - the outbox rows are the promise; the drain keeps it
+            logger.warning("Could not queue emails %s; the outbox drain will send them", batch, exc_info=True)
+            return
 
 
 # ----------------------------------------------------------------- read state
@@ -300,6 +435,10 @@ def _absolute(url: str) -> str:
     return settings.SITE_URL.rstrip("/") + "/" + url.lstrip("/")
 
 
+# What writing a notification email reads, loaded with the locked row.
+SENDING = ("notification", "notification__actor", "recipient")
+
+
 def deliver(outbox_id: int) -> str:
     """Send one outbox row if it is due and still wanted; return the row's state afterwards.
 
@@ -308,7 +447,12 @@ def deliver(outbox_id: int) -> str:
     frequency in one email. Raises when the mail server fails (the caller retries).
     """
     with transaction.atomic():
-        row = OutboxEmail.objects.select_for_update(of=("self",)).filter(pk=outbox_id).first()
+        row = (
+            OutboxEmail.objects.select_for_update(of=("self",))
+            .filter(pk=outbox_id)
+            .select_related(*SENDING)
+            .first()
+        )
         if row is None:
             return "missing"
         if row.state != OutboxState.PENDING:
@@ -323,6 +467,7 @@ def deliver(outbox_id: int) -> str:
 def _deliver_digest(recipient_id: int, frequency: str) -> str:
     rows = list(
         OutboxEmail.objects.select_for_update(of=("self",))
+        .select_related(*SENDING)
         .filter(
             recipient_id=recipient_id,
             frequency=frequency,
@@ -334,21 +479,27 @@ def _deliver_digest(recipient_id: int, frequency: str) -> str:
     return _deliver_rows(rows) if rows else "nothing_due"
 
 
-def _deliver_rows(rows: list[OutboxEmail]) -> str:
-    """Inside the caller's transaction, with the rows locked."""
+def _deliver_rows(rows: list[OutboxEmail], connection=None, frequencies: dict | None = None) -> str:
+    """Inside the caller's transaction, with the rows locked and their notification, its actor and
+    the recipient loaded (select_related). ``frequencies`` ((person, kind) ->
+    frequency), when the caller read them for a whole batch, saves a query per row."""
     from . import emails
     from .hooks import already_read
 
     now = timezone.now()
     wanted = []
-    for row in OutboxEmail.objects.filter(pk__in=[r.pk for r in rows]).select_related(
-        "notification", "notification__actor", "recipient"
-    ):
+    for row in rows:
         notification, recipient = row.notification, row.recipient
+        if frequencies is None:
+            frequency = email_frequency(recipient, notification.kind)
+        else:
+            frequency = (
+                frequencies.get((recipient.pk, notification.kind)) or DEFAULT_FREQUENCY[notification.kind]
+            )
         still_wanted = (
             recipient.is_active
             and recipient.email
-            and email_frequency(recipient, notification.kind) != EmailFrequency.NEVER
+            and frequency != EmailFrequency.NEVER
             and not already_read(notification)
         )
         if still_wanted:
@@ -361,11 +512,79 @@ def _deliver_rows(rows: list[OutboxEmail]) -> str:
     message = emails.build_message(wanted[0].recipient, [row.notification for row in wanted])
     # Stable per row: a message sent again after a crash carries the same Message-ID.
     message.extra_headers["Message-ID"] = _message_id(f"notification-{wanted[0].pk}", wanted[0].created_at)
+    if connection is not None:
+        connection.open()  # SMTP: opened once and kept for the rest of the batch (else a no-op).
+        message.connection = connection
     message.send()
     OutboxEmail.objects.filter(pk__in=[row.pk for row in wanted]).update(
         state=OutboxState.SENT, sent_at=now, attempts=1
     )
     return OutboxState.SENT
+
+
+def deliver_many(outbox_ids: list[int]) -> dict[str, int]:
+    """:func:`deliver` for a batch (a go-live's "Live now" emails), over one mail connection and
+    with the people's preferences read once; returns how many rows ended in each state.
+
+    Each row is still locked (SKIP LOCKED) and marked sent in its own transaction, so a redelivered
+    task, a second worker or the drain never sends it twice. A mail server failure is noted on the
+    row (its next attempt waits; the drain honours it) and the others go on.
+    """
+    # Read once for the batch, unlocked; each row's lock below says whether it is still to send.
+    rows = list(
+        OutboxEmail.objects.filter(pk__in=outbox_ids, state=OutboxState.PENDING)
+        .select_related(*SENDING)
+        .order_by("pk")
+    )
+    frequencies = {
+        (user_id, kind): frequency
+        for user_id, kind, frequency in EmailPreference.objects.filter(
+            user_id__in={row.recipient_id for row in rows}, kind__in={row.notification.kind for row in rows}
+        ).values_list("user_id", "kind", "frequency")
+    }
+    results: dict[str, int] = {}
+    if len(rows) < len(set(outbox_ids)):
+        results["done_already"] = len(set(outbox_ids)) - len(rows)
+    connection = None
+    try:
+        for row in rows:
+            if connection is None:
+                connection = get_connection()
+            try:
+                # A digest row takes its siblings along (deliver() finds them).
+                state = (
+                    deliver(row.pk)
+                    if row.frequency in DIGESTS
+                    else _deliver_one(row, connection, frequencies)
+                )
+            except (smtplib.SMTPException, OSError) as error:
+                logger.warning("Could not send email %s: %s", row.pk, error)
+                record_failure(row.pk, error)
+                state = "error"
+                with contextlib.suppress(Exception):
+                    connection.close()
+                connection = None
+            results[state] = results.get(state, 0) + 1
+    finally:
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+    return results
+
+
+def _deliver_one(row: OutboxEmail, connection, frequencies: dict) -> str:
+    with transaction.atomic():
+        # A narrow query (the row was read with its notification for the whole batch).
+        locked = OutboxEmail.objects.select_for_update(skip_locked=True).filter(pk=row.pk)
+        current = next(iter(locked.values_list("state", "send_after")), None)
+        if current is None:
+            return "busy"
+        state, send_after = current
+        if state != OutboxState.PENDING:
+            return state
+        if send_after > timezone.now():
+            return "not_due"
+        return _deliver_rows([row], connection, frequencies)
 
 
 MAX_ATTEMPTS = 20

@@ -39,6 +39,13 @@ def send_email(self, outbox_id: int) -> str:
         raise self.retry(exc=error, countdown=countdown) from error
 
 
+@shared_task(name="notifications.send_emails", acks_late=True)
+def send_emails(outbox_ids: list[int]) -> dict:
+    """Send a batch of notification emails over one connection (idempotent). A failed one is noted
+    on its row with the time of its next attempt, which the periodic drain honours."""
+    return services.deliver_many(outbox_ids)
+
+
 @shared_task(name="notifications.send_messages", acks_late=True)
 def send_messages(outbox_ids: list[int]) -> dict:
     """Send ready messages over one connection (idempotent). A failed one is noted on its row with
@@ -86,13 +93,7 @@ def _drain_once(results: dict[str, int]) -> int:
     for state, count in services.deliver_messages(services.due_message_ids()).items():
         results[state] = results.get(state, 0) + count
         handled += count if state == "sent" else 0
-    for outbox_id in services.due_outbox_ids():
-        handled += 1
-        try:
-            state = services.deliver(outbox_id)
-        except (smtplib.SMTPException, OSError) as error:
-            services.record_failure(outbox_id, error, give_up=False)
-            state = "error"
-            handled -= 1  # a failing mail server: wait for the next run
-        results[state] = results.get(state, 0) + 1
+    for state, count in services.deliver_many(services.due_outbox_ids()).items():
+        results[state] = results.get(state, 0) + count
+        handled += count if state != "error" else 0  # a failing mail server: wait for the next run
     return handled

@@ -168,7 +168,7 @@ def test_with_redis_unreachable_the_write_succeeds_and_the_email_goes_out_later(
     row = OutboxEmail.objects.get(notification=notification)
     assert row.state == OutboxState.PENDING
     assert mail.outbox == []
-    assert "the outbox drain will send it" in caplog.text
+    assert "the outbox drain will send them" in caplog.text
 
     # Redis is back: the periodic drain sends it, once.
     drain_outbox.apply()
