@@ -73,6 +73,7 @@ def _topic_list(request, queryset, path: str, *, can_create_topic: bool | None =
     topics = list(queryset[page * per_page : (page + 1) * per_page + 1])
     has_more = len(topics) > per_page
     topics = topics[:per_page]
+    reading.attach_tags(topics)
     reading.annotate_unread(topics, user, marker)
     if can_create_topic is None:
         can_create_topic = user.is_authenticated and permissions.posting_block_reason(user) is None

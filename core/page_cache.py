@@ -117,7 +117,7 @@ def _cacheable_request(request) -> bool:
     return not request.user.is_authenticated
 
 
-def _stamp(scopes: list[str]) -> str | None:
+def stamp(scopes: list[str]) -> str | None:
     """The current versions of the site and these scopes, as one string (None: cache away)."""
     keys = [_version_key(scope) for scope in [SITE, *scopes]]
     versions = cache.get_many(keys)
@@ -132,10 +132,10 @@ def _stamp(scopes: list[str]) -> str | None:
 
 
 def _page_key(request, scopes: list[str]) -> str | None:
-    stamp = _stamp(scopes)
-    if stamp is None:
+    versions = stamp(scopes)
+    if versions is None:
         return None
-    return f"{KEY_PREFIX}:p:{get_language()}:{stamp}:{request.get_full_path()}"
+    return f"{KEY_PREFIX}:p:{get_language()}:{versions}:{request.get_full_path()}"
 
 
 def _stored(request, response) -> tuple[bytes, str] | None:
@@ -236,9 +236,9 @@ def cached_count(queryset, *, scope: str = LISTS) -> int:
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
     digest = hashlib.sha1(f"{sql}|{params!r}".encode(), usedforsecurity=False).hexdigest()
     try:
-        stamp = _stamp([scope])
-        if stamp is not None:
-            key = f"{KEY_PREFIX}:count:{stamp}:{digest}"
+        versions = stamp([scope])
+        if versions is not None:
+            key = f"{KEY_PREFIX}:count:{versions}:{digest}"
             count = cache.get(key)
             if count is None:
                 count = queryset.count()

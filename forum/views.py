@@ -81,6 +81,7 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
         paginator.count = page_cache.cached_count(queryset)
     page = paginator.get_page(request.GET.get("page"))
     topics = list(page.object_list)
+    reading.attach_tags(topics)
     reading.annotate_unread(topics, user, marker)
     _list_changes_at(request, topics)
     querystring = request.GET.copy()
@@ -493,7 +494,11 @@ def _post_actions_response(request, post: Post):
     """htmx: the post's action bar again; otherwise back to the post."""
     if request.htmx:
         post.refresh_from_db(fields=["like_count", "state"])
-        context = {"post": post, "topic": post.topic, **reading.post_context(request, post.topic, [post])}
+        context = {
+            "post": post,
+            "topic": post.topic,
+            **reading.post_context(request, post.topic, [post], whole_posts=False),
+        }
         return render(request, "forum/_post_actions.html", context)
     return redirect(_back_to(post))
 
