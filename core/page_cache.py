@@ -226,6 +226,31 @@ class DropsPagesAdmin:
         changed(site=True)
 
 
+def kept(name: str, scopes: list[str], compute: Callable[[], object], *, timeout: int = MAX_AGE * 10):
+    """``compute()``, kept until the site or one of ``scopes`` changes (or ``timeout`` passes).
+
+    ``name`` says what it is (with whatever it depends on besides the scopes). Without the cache
+    it simply computes; a cache error never fails the caller.
+    """
+    key = None
+    try:
+        versions = stamp(scopes)
+        if versions is not None:
+            key = f"{KEY_PREFIX}:kept:{versions}:{name}"
+            value = cache.get(key)
+            if value is not None:
+                return value
+    except Exception:  # noqa: BLE001 - no cache: compute
+        logger.warning("page cache unavailable for %s", name, exc_info=True)
+    value = compute()
+    if key is not None:
+        try:
+            cache.set(key, value, timeout=timeout)
+        except Exception:  # noqa: BLE001
+            logger.warning("page cache: could not keep %s", name, exc_info=True)
+    return value
+
+
 def cached_count(queryset, *, scope: str = LISTS) -> int:
     """`queryset.count()`, kept until `scope` (by default any topic list) changes.
 
@@ -235,15 +260,4 @@ def cached_count(queryset, *, scope: str = LISTS) -> int:
     """
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
     digest = hashlib.sha1(f"{sql}|{params!r}".encode(), usedforsecurity=False).hexdigest()
-    try:
-        versions = stamp([scope])
-        if versions is not None:
-            key = f"{KEY_PREFIX}:count:{versions}:{digest}"
-            count = cache.get(key)
-            if count is None:
-                count = queryset.count()
-                cache.set(key, count, timeout=MAX_AGE * 10)
-            return count
-    except Exception:  # noqa: BLE001 - no cache: count
-        logger.warning("list count cache unavailable", exc_info=True)
-    return queryset.count()
+    return kept(f"count:{digest}", [scope], queryset.count)

@@ -808,18 +808,26 @@ def write_summary(moderator, topic: Topic, raw: str) -> TopicSummary:
 
 
 def topic_panel(topic: Topic) -> dict:
-    """What the topic page shows above the posts: the summary and the highlights (two queries)."""
-    summary = TopicSummary.objects.filter(topic=topic).select_related("updated_by").first()
-    highlights = list(
-        Highlight.objects.filter(topic=topic, post__state=PostState.VISIBLE)
-        .select_related("post__author__organisation")
-        .order_by("post__number")
-    )
-    return {
-        "topic_summary": summary,
-        "highlights": highlights,
-        "highlighted_numbers": {h.post.number for h in highlights},
-    }
+    """What the topic page shows above the posts: the summary and the highlights.
+
+    Two queries, kept in the cache until the topic or the site changes (a summary written, a
+    post highlighted or hidden, an author's name: core.page_cache versions).
+    """
+
+    def panel() -> dict:
+        summary = TopicSummary.objects.filter(topic=topic).select_related("updated_by").first()
+        highlights = list(
+            Highlight.objects.filter(topic=topic, post__state=PostState.VISIBLE)
+            .select_related("post__author__organisation")
+            .order_by("post__number")
+        )
+        return {
+            "topic_summary": summary,
+            "highlights": highlights,
+            "highlighted_numbers": {h.post.number for h in highlights},
+        }
+
+    return page_cache.kept(f"topic-panel:{topic.pk}", [page_cache.topic_scope(topic.pk)], panel)
 
 
 def text_fingerprint(text: str) -> str:

@@ -28,12 +28,13 @@ BUDGETS = {
     # Signed in, +1 for the person's watching level (forum/watching.py).
     "category": (6, 10),
     "tag": (4, 7),
-    # +2 for the summary and highlights panel, +1 on a post's address for moved-post redirects;
-    # signed in, +1 for the person's watching level of the topic and its category, +1 for their
-    # read position (likes and bookmarks come with the posts). Reading writes nothing: the view
-    # counter is buffered and rereading what was read already leaves the read position alone.
-    "topic": (5, 9),
-    "topic_last_page": (6, 10),
+    # +2 for the summary and highlights panel (measured anonymous just after a change; signed in
+    # it comes from the cache until the topic changes), +1 on a post's address for moved-post
+    # redirects; signed in, +1 for the person's watching level of the topic and its category, +1
+    # for their read position (likes and bookmarks come with the posts). Reading writes nothing:
+    # the view counter is buffered and rereading what was read leaves the read position alone.
+    "topic": (5, 7),
+    "topic_last_page": (6, 8),
     "topic_tree": (5, 8),
     "topic_subtree": (4, 7),
     # Feeds are public; signed in, the verification-notice middleware reads the user row.
