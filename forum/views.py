@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
-from core import page_cache
+from core import clean, page_cache
 from core.markdown import render as render_markdown
 
 from . import live as forum_live
@@ -249,10 +249,7 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
             page_cache.valid_until(request, moment)
 
     if "page" in request.GET:
-        try:
-            page_number = int(request.GET["page"])
-        except ValueError:
-            page_number = 1
+        page_number = _int(request.GET["page"]) or 1
     else:
         page_number = reading.page_for_post(post_number or 1)
     page = reading.post_page(topic, page_number)
@@ -299,18 +296,14 @@ def _last_visit_marker(state, topic: Topic) -> int | None:
 def _topic_tree(request, topic: Topic):
     focus = None
     if request.GET.get("post"):
-        try:
-            number = int(request.GET["post"])
-        except ValueError:
-            raise Http404 from None
+        number = _int(request.GET["post"])
+        if number is None:
+            raise Http404
         focus = get_object_or_404(
             reading.with_reader_marks(topic.posts.select_related(*reading.POST_RELATED), request.user),
             number=number,
         )
-    try:
-        after = max(1, int(request.GET.get("after", 1)))
-    except ValueError:
-        after = 1
+    after = max(1, _int(request.GET.get("after", "1")) or 1)
     opening = None
     if focus is None and after == 1:
         opening = (
@@ -347,10 +340,8 @@ def reply(request, topic_id: int):
     reply_to = None
     number = request.POST.get("reply_to") or request.GET.get("to")
     if number:
-        try:
-            reply_to = topic.posts.select_related("author").filter(number=int(number)).first()
-        except ValueError:
-            reply_to = None
+        number = _int(number)
+        reply_to = topic.posts.select_related("author").filter(number=number).first() if number else None
         if reply_to is None:
             errors = {"reply_to": [_("That post is not in this topic.")]}
             return _reply_page(request, topic, None, request.POST.get("raw"), errors, status=400)
@@ -469,10 +460,8 @@ def new_topic(request):
 
 
 def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """A whole number from a form or a query string; None when it is not one or overflows an id."""
+    return clean.bounded_int(value, minimum=-clean.MAX_DB_INT)
 
 
 # --- Posts ----------------------------------------------------------------------------------
@@ -730,7 +719,10 @@ def _parse_when(value: str | None):
     """A datetime-local value in the server's time zone (UTC), or None."""
     if not value:
         return None
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well formed but impossible: 2026-13-45 25:00
+        parsed = None
     if parsed is None:
         raise ValidationError({"when": _("Enter a date and time such as 2026-05-17 14:00.")})
     if timezone.is_naive(parsed):
