@@ -98,6 +98,8 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
         "posting_block_reason": permissions.posting_block_reason(user) if user.is_authenticated else None,
         **(extra or {}),
     }
+    # The new-topic channels of this reader's audiences: nothing about topics they may not see.
+    context["live_channels"] = forum_live.list_channels(user, context.get("category"))
     return render(request, "forum/latest.html", context)
 
 
