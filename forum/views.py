@@ -196,7 +196,13 @@ def mark_all_read(request):
 
 def _safe_next(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    # A path on this site only: "a b" would be taken for a URL name, a control character breaks headers.
+    if (
+        target
+        and target.startswith("/")
+        and not clean.has_control_characters(target)
+        and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    ):
         return target
     return default
 
