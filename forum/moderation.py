@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts import permissions as accounts_permissions
-from core import page_cache
+from core import clean, page_cache
 
 from . import live as forum_live
 from . import notify, permissions, search
@@ -92,6 +92,7 @@ def log_action(
         label = topic.title
     else:
         label = ""
+    reason = clean.strip_controls(reason)
     return ModerationLogEntry.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
@@ -154,7 +155,7 @@ def flag_post(user, post: Post, reason: str, message: str = "") -> Flag:
     check_flag(user, post)
     if reason not in FlagReason.values:
         raise ValidationError({"reason": _("Choose why you flag this post.")})
-    message = (message or "").strip()[:1000]
+    message = clean.strip_controls(message).strip()[:1000]
     if reason == FlagReason.NOTIFY_MODERATORS and not message:
         raise ValidationError({"message": _("Tell the moderators what is wrong with this post.")})
     try:
@@ -252,7 +253,7 @@ def resolve_review(moderator, item: ReviewItem, decision: str, reason: str = "")
         )
         _check_can_act(moderator, item)
         post = item.post
-        reason = (reason or "").strip()
+        reason = clean.strip_controls(reason).strip()
         if item.kind == ReviewKind.FLAGGED_POST:
             if decision == ReviewState.AGREED:
                 why = reason or _("A moderator agreed with the flags on this post.")
@@ -352,7 +353,8 @@ def check_posting(user, raw: str, *, kind: str = "reply", idempotency_key=None) 
         else:
             message = _("You have posted %(cap)d times today, the most for one day. Try again tomorrow.")
         raise ValidationError({"form": message % {"cap": cap}})
-    text = (raw or "").replace("\r\n", "\n").strip()
+    raw = clean.strip_controls(raw)  # as the service will store it
+    text = raw.strip()
     if (
         text
         and Post.objects.filter(
@@ -450,7 +452,7 @@ def _check_can_restrict(moderator, person) -> None:
 def silence_user(moderator, person, until: datetime, reason: str):
     """The person cannot post until `until`; they see the reason where they would write. Moderators."""
     _check_can_restrict(moderator, person)
-    reason = (reason or "").strip()
+    reason = clean.strip_controls(reason).strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason the person will see.")})
     if until <= timezone.now():
@@ -485,7 +487,7 @@ def unsilence_user(moderator, person):
 def suspend_user(moderator, person, until: datetime, reason: str):
     """The person cannot sign in until `until` and is told why when they try. Moderators."""
     _check_can_restrict(moderator, person)
-    reason = (reason or "").strip()
+    reason = clean.strip_controls(reason).strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason the person will see.")})
     if until <= timezone.now():

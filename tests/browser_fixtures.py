@@ -26,6 +26,28 @@ def _missing(reason: str):
     pytest.skip(reason)
 
 
+# Content-Security-Policy violations the browser reported in the current test (any page, any
+# context): the policy is enforced in the tests, and a violation fails the test that caused it.
+CSP_VIOLATIONS: list[str] = []
+
+
+def _record_csp_violation(message) -> None:
+    text = message.text
+    if "Content Security Policy" in text or "Content-Security-Policy" in text:
+        CSP_VIOLATIONS.append(f"{message.type}: {text} ({message.location.get('url', '')})")
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violation():
+    """Fail a browser test whose pages broke the Content-Security-Policy (seen in the console)."""
+    CSP_VIOLATIONS.clear()
+    yield
+    if CSP_VIOLATIONS:
+        found = list(CSP_VIOLATIONS)
+        CSP_VIOLATIONS.clear()
+        pytest.fail("The Content-Security-Policy was violated:\n" + "\n".join(found))
+
+
 @pytest.fixture(scope="session")
 def browser():
     executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
@@ -37,6 +59,14 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        new_context = browser.new_context
+
+        def watched_context(*args, **kwargs):
+            context = new_context(*args, **kwargs)
+            context.on("console", _record_csp_violation)
+            return context
+
+        browser.new_context = watched_context
         yield browser
         browser.close()
 
@@ -62,7 +92,9 @@ def phone_page(browser, live_server):
 
 def audit(page) -> None:
     """Fail the test on any axe-core violation on the page as it is now."""
-    page.add_script_tag(path=str(AXE_SCRIPT))
+    # Evaluated by the browser's devtools, which the page's Content-Security-Policy does not govern
+    # (a script tag added to the page would be refused as inline script).
+    page.evaluate(AXE_SCRIPT.read_text() + "\n;undefined")
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     violations = result["violations"]
     if violations:
