@@ -284,6 +284,9 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "60/m/ip,5/5m/key",
     "confirm_email": "1/3m/key",
 }
+# A fresh sign-in, or the "Confirm access" form, spares the password for this long before a
+# sensitive change (enrolling a second factor, changing the email); accounts.adapter.post_login.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT", default=15 * 60)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Metropolis Peer Learning Forum"
 
