@@ -3,11 +3,10 @@ import sys
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import unavailable
+from . import errors, unavailable
 
 
 def _database_state() -> str:
@@ -55,8 +54,9 @@ def healthz(request):
 
 def server_error(request):
     """handler500: a database outage or a busy pool met before the view (in the session or
-    authentication middleware) answers 503 with Retry-After; anything else is Django's 500."""
+    authentication middleware) answers 503 with Retry-After; anything else is the site's 500
+    page, rendered without the database (core.errors)."""
     exc = sys.exc_info()[1]
     if unavailable.is_database_unavailable(exc):
         return unavailable.response_for(request, exc)
-    return defaults.server_error(request)
+    return errors.render_error(request, 500)
