@@ -2,7 +2,8 @@ import sys
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -50,6 +51,14 @@ def healthz(request):
         {"status": status, "database": database, "redis": redis_state},
         status=503 if status == "failed" else 200,
     )
+
+
+@require_GET
+def service_worker(request):
+    """/sw.js: at the site's root so its scope is the whole site (templates/core/sw.js)."""
+    response = HttpResponse(render_to_string("core/sw.js"), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 def server_error(request):
