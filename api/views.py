@@ -27,7 +27,6 @@ from .http import (
     bad_parameter,
     error_response,
     json_response,
-    not_found,
     validation_errors,
 )
 
@@ -43,15 +42,6 @@ TOP_PERIODS = {
     "yearly": timedelta(days=366),
     "all": None,
 }
-
-
-def page_not_found(request, exception=None):
-    """The site's 404: JSON in Discourse's shape for API paths, the usual page otherwise."""
-    if request.path.endswith(".json") or getattr(request, "api_key_use", None) is not None:
-        return not_found()
-    from django.views.defaults import page_not_found as html_page_not_found
-
-    return html_page_not_found(request, exception)
 
 
 # --- Topic lists ----------------------------------------------------------------------------

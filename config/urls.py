@@ -6,6 +6,7 @@ from core import views as core_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("sw.js", core_views.service_worker, name="service_worker"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
@@ -18,8 +19,12 @@ urlpatterns = [
     path("", include("events.urls")),
 ]
 
-# Unknown `.json` paths and key requests get a JSON 404 in Discourse's shape.
-handler404 = "api.views.page_not_found"
+# The site's error pages, in its shell and the reader's language, rendered without the database
+# (core/errors.py); `.json` paths and API keys get Discourse's JSON errors instead.
+handler400 = "core.errors.bad_request"
+handler403 = "core.errors.permission_denied"
+handler404 = "core.errors.page_not_found"
+handler429 = "core.errors.too_many_requests"  # allauth's rate limits (sign-in, sign-up...)
 # A database error raised before any view (sessions, the user) answers 503, not 500.
 handler500 = "core.views.server_error"
 

@@ -2,12 +2,12 @@ import sys
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
-from django.views import defaults
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import unavailable
+from . import errors, unavailable
 
 
 def _database_state() -> str:
@@ -53,10 +53,19 @@ def healthz(request):
     )
 
 
+@require_GET
+def service_worker(request):
+    """/sw.js: at the site's root so its scope is the whole site (templates/core/sw.js)."""
+    response = HttpResponse(render_to_string("core/sw.js"), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
 def server_error(request):
     """handler500: a database outage or a busy pool met before the view (in the session or
-    authentication middleware) answers 503 with Retry-After; anything else is Django's 500."""
+    authentication middleware) answers 503 with Retry-After; anything else is the site's 500
+    page, rendered without the database (core.errors)."""
     exc = sys.exc_info()[1]
     if unavailable.is_database_unavailable(exc):
         return unavailable.response_for(request, exc)
-    return defaults.server_error(request)
+    return errors.render_error(request, 500)

@@ -10,15 +10,19 @@ class ForumConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from accounts.models import VerificationEvent
+        from accounts.profile_sections import register_profile_section
         from notifications.hooks import register_already_read
 
         from . import live
         from .moderation import log_verification_decision
         from .notify import already_read
+        from .views import profile_links
 
         live.register_channels()  # /topic, /category, /latest (forum/live.py)
         # No email for a post the person has read in the site before it was due.
         register_already_read(already_read)
+        # One's own profile links to one's bookmarks, watched topics and activity.
+        register_profile_section(profile_links)
         # Verification decisions by moderators and staff also go to the moderation log.
         post_save.connect(
             log_verification_decision,

@@ -75,15 +75,19 @@ def period_from(since: str | None, until: str | None) -> tuple[datetime, datetim
     )
 
 
-def _posts(start: datetime, end: datetime):
-    return Post.objects.filter(state=PostState.VISIBLE, created_at__gte=start, created_at__lt=end)
+def _posts(start: datetime, end: datetime, categories=None):
+    """Visible posts of the period; only in `categories` when given (a moderator's view)."""
+    posts = Post.objects.filter(state=PostState.VISIBLE, created_at__gte=start, created_at__lt=end)
+    if categories is not None:
+        posts = posts.filter(topic__category__in=categories)
+    return posts
 
 
-def over_time(start: datetime, end: datetime) -> Table:
+def over_time(start: datetime, end: datetime, categories=None) -> Table:
     hourly = end - start <= HOURLY_UP_TO
     trunc = TruncHour("created_at") if hourly else TruncDay("created_at")
     rows = (
-        _posts(start, end)
+        _posts(start, end, categories)
         .annotate(bucket=trunc)
         .values("bucket")
         .annotate(posts=Count("pk"), people=Count("author", distinct=True))
@@ -99,9 +103,11 @@ def over_time(start: datetime, end: datetime) -> Table:
     )
 
 
-def _by(start, end, field_name: str, key: str, title: str, heading: str, empty_label: str) -> Table:
+def _by(
+    start, end, field_name: str, key: str, title: str, heading: str, empty_label: str, categories=None
+) -> Table:
     rows = (
-        _posts(start, end)
+        _posts(start, end, categories)
         .values(field_name)
         .annotate(posts=Count("pk"), people=Count("author", distinct=True))
         .order_by("-posts", field_name)[:TOP_ROWS]
@@ -115,9 +121,9 @@ def _by(start, end, field_name: str, key: str, title: str, heading: str, empty_l
     )
 
 
-def replies_per_question(start, end) -> Table:
+def replies_per_question(start, end, categories=None) -> Table:
     rows = (
-        _posts(start, end)
+        _posts(start, end, categories)
         .filter(number__gt=1)
         .values("topic_id", "topic__title")
         .annotate(replies=Count("pk"), people=Count("author", distinct=True))
@@ -132,7 +138,7 @@ def replies_per_question(start, end) -> Table:
     )
 
 
-def gender_balance(start, end) -> Table:
+def gender_balance(start, end, categories=None) -> Table:
     """Among people who posted and chose to state a gender; groups under 5 are suppressed."""
     from accounts.models import Gender
 
@@ -140,7 +146,7 @@ def gender_balance(start, end) -> Table:
     counts = (
         get_user_model()
         .objects.filter(
-            pk__in=_posts(start, end).values("author_id"),
+            pk__in=_posts(start, end, categories).values("author_id"),
         )
         .exclude(gender="")
         .values("gender")
@@ -169,9 +175,9 @@ def gender_balance(start, end) -> Table:
     )
 
 
-def headline(start, end) -> dict:
+def headline(start, end, categories=None) -> dict:
     User = get_user_model()
-    totals = _posts(start, end).aggregate(
+    totals = _posts(start, end, categories).aggregate(
         posts=Count("pk"),
         people=Count("author", distinct=True),
         topics=Count("topic", distinct=True),
@@ -183,10 +189,10 @@ def headline(start, end) -> dict:
     return {**totals, **verified}
 
 
-def organisations_on_map(start, end) -> list[dict]:
+def organisations_on_map(start, end, categories=None) -> list[dict]:
     """Taking-part organisations with coordinates: name, lat, lon, posts."""
     rows = (
-        _posts(start, end)
+        _posts(start, end, categories)
         .filter(author__organisation__latitude__isnull=False, author__organisation__longitude__isnull=False)
         .values(
             "author__organisation__name", "author__organisation__latitude", "author__organisation__longitude"
@@ -205,12 +211,13 @@ def organisations_on_map(start, end) -> list[dict]:
     ]
 
 
-def insights(since: str | None = None, until: str | None = None) -> dict:
-    """Everything the insights page and its CSV show, for the period (a fixed number of queries)."""
+def insights(since: str | None = None, until: str | None = None, categories=None) -> dict:
+    """Everything the insights page and its CSV show, for the period (a fixed number of queries);
+    only the posts in `categories` when given (forum.permissions.moderated_categories)."""
     start, end = period_from(since, until)
     unknown = _("Not stated")
     tables = [
-        over_time(start, end),
+        over_time(start, end, categories),
         _by(
             start,
             end,
@@ -219,8 +226,18 @@ def insights(since: str | None = None, until: str | None = None) -> dict:
             _("By organisation"),
             _("Organisation"),
             unknown,
+            categories,
         ),
-        _by(start, end, "author__organisation__country", "country", _("By country"), _("Country"), unknown),
+        _by(
+            start,
+            end,
+            "author__organisation__country",
+            "country",
+            _("By country"),
+            _("Country"),
+            unknown,
+            categories,
+        ),
         _by(
             start,
             end,
@@ -229,17 +246,27 @@ def insights(since: str | None = None, until: str | None = None) -> dict:
             _("By Metropolis region"),
             _("Region"),
             unknown,
+            categories,
         ),
-        _by(start, end, "topic__language", "language", _("By language of the topic"), _("Language"), unknown),
-        replies_per_question(start, end),
-        gender_balance(start, end),
+        _by(
+            start,
+            end,
+            "topic__language",
+            "language",
+            _("By language of the topic"),
+            _("Language"),
+            unknown,
+            categories,
+        ),
+        replies_per_question(start, end, categories),
+        gender_balance(start, end, categories),
     ]
     return {
         "start": start.date(),
         "end": (end - timedelta(days=1)).date(),
-        "headline": headline(start, end),
+        "headline": headline(start, end, categories),
         "tables": tables,
-        "points": organisations_on_map(start, end),
+        "points": organisations_on_map(start, end, categories),
     }
 
 

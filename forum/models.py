@@ -218,7 +218,15 @@ class Topic(models.Model):
 class PostState(models.TextChoices):
     VISIBLE = "visible", _("Visible")
     WITHDRAWN = "withdrawn", _("Withdrawn by the author")
-    HIDDEN = "hidden", _("Hidden by a moderator")
+    HIDDEN = "hidden", _("Hidden")
+
+
+class HiddenBy(models.TextChoices):
+    """Who hid a hidden post, so the placeholder says so truthfully."""
+
+    MODERATOR = "moderator", _("A moderator")
+    FLAGS = "flags", _("Flags from members")
+    APPROVAL = "approval", _("Waiting for approval")
 
 
 class Post(models.Model):
@@ -240,6 +248,7 @@ class Post(models.Model):
     cooked_translations = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=16, choices=PostState.choices, default=PostState.VISIBLE)
     hidden_reason = models.CharField(max_length=500, blank=True)
+    hidden_by = models.CharField(max_length=16, choices=HiddenBy.choices, blank=True, default="")
     reply_count = models.PositiveIntegerField(default=0)
     like_count = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)

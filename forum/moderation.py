@@ -32,6 +32,7 @@ from .models import (
     Category,
     Flag,
     FlagReason,
+    HiddenBy,
     Highlight,
     ModerationAction,
     ModerationLogEntry,
@@ -183,7 +184,9 @@ def flag_post(user, post: Post, reason: str, message: str = "") -> Flag:
                     "count": verified_flaggers,
                     "reason": FlagReason(reason).label,
                 }
-                Post.objects.filter(pk=locked.pk).update(state=PostState.HIDDEN, hidden_reason=why[:500])
+                Post.objects.filter(pk=locked.pk).update(
+                    state=PostState.HIDDEN, hidden_reason=why[:500], hidden_by=HiddenBy.FLAGS
+                )
                 ReviewItem.objects.filter(pk=item.pk).update(hidden_by_flags=True)
                 log_action(None, ModerationAction.AUTO_HIDE, post=locked, reason=why)
                 forum_live.post_hidden(locked)
@@ -257,22 +260,30 @@ def resolve_review(moderator, item: ReviewItem, decision: str, reason: str = "")
         if item.kind == ReviewKind.FLAGGED_POST:
             if decision == ReviewState.AGREED:
                 why = reason or _("A moderator agreed with the flags on this post.")
-                Post.objects.filter(pk=post.pk).update(state=PostState.HIDDEN, hidden_reason=why[:500])
+                Post.objects.filter(pk=post.pk).update(
+                    state=PostState.HIDDEN, hidden_reason=why[:500], hidden_by=HiddenBy.MODERATOR
+                )
                 action = ModerationAction.FLAG_AGREE
             elif decision == ReviewState.DISAGREED:
                 if post.state == PostState.HIDDEN:
-                    Post.objects.filter(pk=post.pk).update(state=PostState.VISIBLE, hidden_reason="")
+                    Post.objects.filter(pk=post.pk).update(
+                        state=PostState.VISIBLE, hidden_reason="", hidden_by=""
+                    )
                 action = ModerationAction.FLAG_DISAGREE
             else:
                 action = ModerationAction.FLAG_IGNORE
         else:
             if decision == ReviewState.AGREED:
-                Post.objects.filter(pk=post.pk).update(state=PostState.VISIBLE, hidden_reason="")
+                Post.objects.filter(pk=post.pk).update(
+                    state=PostState.VISIBLE, hidden_reason="", hidden_by=""
+                )
                 notify.post_approved(post)
                 action = ModerationAction.APPROVE
             elif decision == ReviewState.DISAGREED:
                 why = reason or _("A moderator did not approve this post.")
-                Post.objects.filter(pk=post.pk).update(state=PostState.HIDDEN, hidden_reason=why[:500])
+                Post.objects.filter(pk=post.pk).update(
+                    state=PostState.HIDDEN, hidden_reason=why[:500], hidden_by=HiddenBy.MODERATOR
+                )
                 action = ModerationAction.REJECT
             else:
                 action = ModerationAction.FLAG_IGNORE
@@ -428,7 +439,9 @@ def hold_post(post: Post) -> ReviewItem:
     """Hide a new post until a moderator approves it (its author sees why). The system calls it."""
     why = _("Waiting for a moderator's approval: the first posts of each person are checked.")
     with transaction.atomic():
-        Post.objects.filter(pk=post.pk).update(state=PostState.HIDDEN, hidden_reason=why)
+        Post.objects.filter(pk=post.pk).update(
+            state=PostState.HIDDEN, hidden_reason=why, hidden_by=HiddenBy.APPROVAL
+        )
         item, _created = ReviewItem.objects.get_or_create(
             post=post, kind=ReviewKind.HELD_POST, state=ReviewState.PENDING
         )

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import moderator_required, staff_required
+from accounts.decorators import moderator_required
 from accounts.models import VerificationRequest
 
 from . import moderation, permissions, services, views
@@ -164,8 +164,16 @@ def review_act(request, item_id: int):
 
 
 def _log_entries(request):
-    """The log filtered by ?action=, ?actor= (username), ?target= (words), ?since= and ?until= (dates)."""
+    """The log filtered by ?action=, ?actor= (username), ?target= (words), ?since= and ?until= (dates).
+
+    Staff see all of it; a moderator sees the actions on topics of the categories they moderate
+    and on people, not the verification decisions (forum.permissions.moderated_categories)."""
     entries = ModerationLogEntry.objects.select_related("actor", "topic", "post", "target_user")
+    categories = permissions.moderated_categories(request.user)
+    if categories is not None:
+        entries = entries.exclude(action__in=permissions.STAFF_ONLY_LOG_ACTIONS).filter(
+            Q(topic__isnull=True) | Q(topic__category__in=categories)
+        )
     filters = {
         "action": request.GET.get("action", ""),
         "actor": request.GET.get("actor", "").strip(),
@@ -186,7 +194,15 @@ def _log_entries(request):
     return entries.order_by("-created_at", "-pk"), filters
 
 
-@staff_required
+def _log_actions(user) -> list[tuple[str, str]]:
+    if permissions.moderated_categories(user) is None:
+        return ModerationAction.choices
+    return [
+        choice for choice in ModerationAction.choices if choice[0] not in permissions.STAFF_ONLY_LOG_ACTIONS
+    ]
+
+
+@moderator_required
 def moderation_log(request):
     entries, filters = _log_entries(request)
     page = Paginator(entries, LOG_PER_PAGE).get_page(request.GET.get("page"))
@@ -195,7 +211,7 @@ def moderation_log(request):
     context = {
         "page": page,
         "filters": filters,
-        "actions": ModerationAction.choices,
+        "actions": _log_actions(request.user),
         "querystring": querystring,
     }
     return render(request, "forum/moderation/log.html", context)
@@ -206,7 +222,7 @@ class _Echo:
         return value
 
 
-@staff_required
+@moderator_required
 def moderation_log_csv(request):
     entries, _filters = _log_entries(request)
     writer = csv.writer(_Echo())
@@ -536,14 +552,16 @@ def category_digest_md(request, slug: str, category_id: int):
     return category_digest(request, slug, category_id, markdown=True)
 
 
-# --- Insights (staff) -----------------------------------------------------------------------
+# --- Insights (staff: everything; moderators: the categories they moderate) ------------------
 
 
-@staff_required
+@moderator_required
 def insights(request):
     from . import insights as figures
 
-    data = figures.insights(request.GET.get("since"), request.GET.get("until"))
+    categories = permissions.moderated_categories(request.user)
+    data = figures.insights(request.GET.get("since"), request.GET.get("until"), categories)
+    data["scoped"] = categories is not None
     data["points"] = figures.map_points(data["points"])
     data["outline"] = figures.world_outline()
     data["map_width"], data["map_height"] = figures.MAP_WIDTH, figures.MAP_HEIGHT
@@ -551,11 +569,12 @@ def insights(request):
     return render(request, "forum/moderation/insights.html", data)
 
 
-@staff_required
+@moderator_required
 def insights_csv(request):
     from . import insights as figures
 
-    data = figures.insights(request.GET.get("since"), request.GET.get("until"))
+    categories = permissions.moderated_categories(request.user)
+    data = figures.insights(request.GET.get("since"), request.GET.get("until"), categories)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="insights-{data["start"]}-{data["end"]}.csv"'
     writer = csv.writer(response)

@@ -67,6 +67,19 @@ def visible_categories(user) -> QuerySet[Category]:
     return Category.objects.filter(read_access__in=readable_access_levels(user))
 
 
+def moderated_categories(user) -> QuerySet[Category] | None:
+    """The categories whose figures and moderation log this person sees: None for staff (all of it,
+    with verification decisions), else the categories a moderator can read. Moderators are not
+    assigned to categories: a moderator moderates every category open to them."""
+    if accounts_permissions.is_staff(user):
+        return None
+    return visible_categories(user)
+
+
+# Verification decisions (accounts) in the moderation log are for staff only.
+STAFF_ONLY_LOG_ACTIONS = ("verify", "decline_verification", "revoke")
+
+
 def readable_topics(user) -> QuerySet[Topic]:
     """Every topic this person may open by its link (the same rule as can_read), listed or not."""
     return Topic.objects.filter(category__read_access__in=readable_access_levels(user))

@@ -371,6 +371,8 @@ def post_context(request, topic: Topic, posts: list[Post], *, whole_posts: bool 
         "go_to_post": gettext("Go to that post"),
         "withdrawn": gettext("The author withdrew this post."),
         "hidden": gettext("A moderator hid this post."),
+        "hidden_by_flags": gettext("Flags from members hid this post until a moderator reviews it."),
+        "held": gettext("This post is waiting for a moderator's approval."),
         "show_text": gettext("Show the text"),
         "continue_thread": gettext("Continue this thread"),
         "liked": gettext("Liked"),

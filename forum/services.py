@@ -39,6 +39,7 @@ from .models import (
     Bookmark,
     Category,
     Draft,
+    HiddenBy,
     Like,
     ModerationAction,
     PinScope,
@@ -416,7 +417,9 @@ def hide_post(moderator, post: Post, reason: str = "") -> Post:
     """A moderator hides a post; a placeholder stays. Moderators only."""
     permissions.check_moderator(moderator)
     reason = clean.strip_controls(reason)
-    Post.objects.filter(pk=post.pk).update(state=PostState.HIDDEN, hidden_reason=reason[:500])
+    Post.objects.filter(pk=post.pk).update(
+        state=PostState.HIDDEN, hidden_reason=reason[:500], hidden_by=HiddenBy.MODERATOR
+    )
     _log(moderator, ModerationAction.HIDE, post=post, reason=reason)
     forum_live.post_hidden(post)
     post.refresh_from_db()
@@ -426,7 +429,7 @@ def hide_post(moderator, post: Post, reason: str = "") -> Post:
 def unhide_post(moderator, post: Post) -> Post:
     """Show a hidden (or withdrawn) post again. Moderators only."""
     permissions.check_moderator(moderator)
-    Post.objects.filter(pk=post.pk).update(state=PostState.VISIBLE, hidden_reason="")
+    Post.objects.filter(pk=post.pk).update(state=PostState.VISIBLE, hidden_reason="", hidden_by="")
     _log(moderator, ModerationAction.UNHIDE, post=post)
     forum_live.post_shown(post)
     post.refresh_from_db()

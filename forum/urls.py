@@ -59,6 +59,7 @@ urlpatterns = [
     path("composer/mentions", views.mention_suggestions, name="mention_suggestions"),
     path("u/<str:username>/activity", views.activity, name="activity"),
     path("u/<str:username>/bookmarks", views.bookmarks, name="bookmarks"),
+    path("bookmarks", views.my_bookmarks, name="my_bookmarks"),
 ]
 
 # --- Moderation and peer-learning outputs (forum/moderation_views.py) -----------------------

@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Q, When
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -757,6 +758,20 @@ def activity(request, username: str):
     )
     page = Paginator(posts, reading.TOPICS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "forum/activity.html", {"person": person, "page": page})
+
+
+def my_bookmarks(request):
+    """`/bookmarks`: the reader's own list, at the address people guess (Discourse's too)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return redirect("forum:bookmarks", request.user.username)
+
+
+def profile_links(request, person) -> str:
+    """On one's own profile (accounts.profile_sections): what only they see, one click away."""
+    if not request.user.is_authenticated or request.user.pk != person.pk:
+        return ""
+    return render_to_string("forum/_profile_links.html", {"person": person}, request=request)
 
 
 def bookmarks(request, username: str):

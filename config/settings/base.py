@@ -289,6 +289,9 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "60/m/ip,5/5m/key",
     "confirm_email": "1/3m/key",
 }
+# A fresh sign-in, or the "Confirm access" form, spares the password for this long before a
+# sensitive change (enrolling a second factor, changing the email); accounts.adapter.post_login.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT", default=15 * 60)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Metropolis Peer Learning Forum"
 
@@ -323,6 +326,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# A form posted after its token expired gets the site's 403 page with what to do (core/errors.py).
+CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,12 +1,15 @@
 """Moderators and staff reach no moderation, review or admin page before enrolling in TOTP."""
 
+import time
+from unittest import mock
+
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.http import HttpResponse
 from django.test import RequestFactory
 
 from accounts.decorators import moderator_required, staff_required
-from tests.factories import ModeratorFactory, OfficialFactory, StaffFactory
+from tests.factories import DEFAULT_PASSWORD, ModeratorFactory, OfficialFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +65,30 @@ def test_the_decorators_check_login_role_then_mfa():
     assert call(moderation_page, moderator).content == b"ok"
     with pytest.raises(PermissionDenied):
         call(staff_page, moderator)
+
+
+def test_a_fresh_sign_in_is_not_asked_to_confirm_access_again(client):
+    """Signing in, then enrolling the second factor at once, asks for the password only once."""
+    moderator = ModeratorFactory()
+    response = client.post("/accounts/login/", {"login": moderator.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 302
+    response = client.get("/review/verifications")
+    assert response["Location"] == "/accounts/2fa/totp/activate/"
+    response = client.get("/accounts/2fa/totp/activate/")
+    assert response.status_code == 200
+    assert "must protect their account with two-factor authentication" in response.content.decode()
+
+    # A quarter of an hour later, allauth asks again.
+    later = time.time() + 16 * 60
+    with mock.patch("allauth.account.internal.flows.reauthentication.time.time", return_value=later):
+        response = client.get("/accounts/2fa/totp/activate/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+
+
+def test_a_sign_in_through_an_emailed_link_still_confirms_access(client):
+    moderator = ModeratorFactory()
+    client.force_login(moderator)
+    response = client.get("/accounts/2fa/totp/activate/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")

@@ -71,6 +71,17 @@ def test_the_personal_feed_holds_ones_own_registrations_at_a_secret_url(client):
     assert [str(e.get("summary")) for e in calendar.events] == [mine.title]
 
 
+def test_someone_elses_cancellation_leaves_the_event_in_ones_personal_feed(client):
+    official, other = OfficialFactory(), OfficialFactory()
+    event = RegistrationFactory(user=official).event
+    RegistrationFactory(user=other, event=event, status="cancelled")
+    url = reverse("events:personal_feed", args=[ical.feed_token(official)])
+    assert [str(e.get("summary")) for e in _parse(client.get(url)).events] == [event.title]
+    # ...and the one who cancelled no longer sees it.
+    url = reverse("events:personal_feed", args=[ical.feed_token(other)])
+    assert _parse(client.get(url)).events == []
+
+
 def test_a_forged_personal_feed_token_finds_nothing(client):
     official = OfficialFactory()
     token = ical.feed_token(official)

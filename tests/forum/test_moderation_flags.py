@@ -219,3 +219,26 @@ def test_a_topic_whose_opening_post_is_hidden_by_flags_is_unlisted(client, setti
     services.flag_post(OfficialFactory(), topic.posts.get(number=1), FlagReason.SPAM)
     assert topic.title not in client.get("/latest").content.decode()
     assert client.get(topic.get_absolute_url()).status_code == 200  # the address still answers
+
+
+def test_the_placeholder_says_who_hid_the_post(client, reply, settings):
+    """Readers are told flags hid a post automatically; "a moderator" only when one did."""
+    settings.FORUM_FLAG_HIDE_THRESHOLD = 1
+    flag_by(reply, 1)
+    assert reply.hidden_by == "flags"
+    client.force_login(OfficialFactory())
+    page = client.get(reply.topic.get_absolute_url()).content.decode()
+    assert "Flags from members hid this post until a moderator reviews it." in page
+    assert "A moderator hid this post." not in page
+
+    item = ReviewItem.objects.get(post=reply)
+    moderation.resolve_review(make_user("moderator"), item, ReviewState.AGREED)
+    reply.refresh_from_db()
+    assert reply.hidden_by == "moderator"
+    page = client.get(reply.topic.get_absolute_url()).content.decode()
+    assert "A moderator hid this post." in page
+    assert "Flags from members hid this post" not in page
+
+    services.unhide_post(make_user("moderator"), reply)
+    reply.refresh_from_db()
+    assert (reply.state, reply.hidden_by) == (PostState.VISIBLE, "")

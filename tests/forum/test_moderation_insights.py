@@ -117,4 +117,41 @@ def test_permission_matrix(client_as, role, url):
     if role == "anonymous":
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     else:
-        assert response.status_code == (200 if role == "staff" else 403)
+        assert response.status_code == (200 if role in ("moderator", "staff") else 403)
+
+
+def test_moderators_see_the_figures_of_the_categories_they_moderate(client, monkeypatch):
+    from forum import permissions
+    from tests.factories import CategoryFactory
+
+    theirs, other = CategoryFactory(), CategoryFactory()
+    participate(2, topic=TopicFactory(category=theirs))
+    participate(3, topic=TopicFactory(category=other))
+    moderator = make_user("moderator")
+    monkeypatch.setattr(
+        permissions, "visible_categories", lambda user: type(theirs).objects.filter(pk=theirs.pk)
+    )
+    assert insights.insights(categories=permissions.moderated_categories(moderator))["headline"]["posts"] == 3
+    client.force_login(moderator)
+    page = client.get("/insights/").content.decode()
+    assert "The figures of the categories you moderate." in page
+    client.force_login(make_user("staff"))
+    assert (
+        insights.insights(categories=permissions.moderated_categories(make_user("staff")))["headline"][
+            "posts"
+        ]
+        == 7
+    )
+    assert "categories you moderate" not in client.get("/insights/").content.decode()
+
+
+def test_a_moderator_has_the_same_query_budget(client):
+    client.force_login(make_user("moderator"))
+    participate(2)
+    client.get("/insights/")
+    with CaptureQueriesContext(connection) as small:
+        client.get("/insights/")
+    participate(12)
+    with CaptureQueriesContext(connection) as large:
+        client.get("/insights/")
+    assert len(small) == len(large) <= 14

@@ -221,6 +221,26 @@ def test_like_and_bookmark_work_without_javascript_and_with_htmx(client, convers
     assert reader.name in likers
 
 
+def test_ones_bookmarks_are_found_from_the_header_and_ones_profile(client, conversation):
+    reader = OfficialFactory()
+    services.toggle_bookmark(reader, conversation.posts.get(number=2))
+    client.force_login(reader)
+    home = client.get("/").content.decode()
+    assert 'href="/bookmarks"' in home
+    response = client.get("/bookmarks")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("forum:bookmarks", args=[reader.username])
+    assert conversation.localized_title in client.get(response["Location"]).content.decode()
+
+    own_profile = client.get(reverse("accounts:profile", args=[reader.username])).content.decode()
+    assert f'href="/u/{reader.username}/bookmarks"' in own_profile
+    assert 'href="/my/watching"' in own_profile
+    someone_else = client.get(
+        reverse("accounts:profile", args=[conversation.author.username])
+    ).content.decode()
+    assert "/bookmarks" not in someone_else.replace('href="/bookmarks"', "")
+
+
 def test_edit_history_shows_a_readable_diff(client, conversation):
     post = conversation.posts.get(number=2)
     client.force_login(post.author)

@@ -114,6 +114,8 @@ MATRIX = {
     "mark_all_read": ("post", "/mark-all-read", None, expect(302)),
     "activity": ("get", "/u/{author.username}/activity", None, READ_ALL),
     "bookmarks": ("get", "/u/{me}/bookmarks", None, expect(200, anonymous=LOGIN)),
+    "my_bookmarks": ("get", "/bookmarks", None, expect(302, anonymous=LOGIN)),
+    "service_worker": ("get", "/sw.js", None, READ_ALL),  # keeps composer pages for offline reloads
     # Watching levels (forum/watch_views.py): any signed-in reader chooses for themselves.
     "topic_watch_page": ("get", "/t/{topic.pk}/watch", None, expect(200, anonymous=LOGIN)),
     "topic_watch": ("post", "/t/{topic.pk}/watch", {"level": "watching"}, expect(302, anonymous=LOGIN)),
