@@ -74,6 +74,7 @@ def _topic_list(request, queryset, path: str, *, can_create_topic: bool | None =
     has_more = len(topics) > per_page
     topics = topics[:per_page]
     reading.annotate_unread(topics, user, marker)
+    reading.attach_posters(topics)
     if can_create_topic is None:
         can_create_topic = user.is_authenticated and permissions.posting_block_reason(user) is None
     topic_list = {

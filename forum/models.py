@@ -21,6 +21,7 @@ TITLE_MIN_LENGTH = 15
 TITLE_MAX_LENGTH = 255
 RAW_MAX_LENGTH = 32_000
 MAX_TAGS = 5
+RECENT_POSTERS = 5
 # Tree paths hold zero-padded post numbers so that ordering by path is tree order.
 PATH_DIGITS = 7
 FORUM_LANGUAGES = ("en", "es", "fr")
@@ -170,6 +171,9 @@ class Topic(models.Model):
     likes_count = models.PositiveIntegerField(default=0)
     views_count = models.PositiveIntegerField(default=0)
     participants_count = models.PositiveIntegerField(default=0)
+    # Up to RECENT_POSTERS people other than the author who posted most recently, latest first:
+    # the faces in topic lists, kept by the posting services so lists need no per-topic query.
+    recent_poster_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("topic")
@@ -199,6 +203,13 @@ class Topic(models.Model):
     @property
     def localized_announcement(self) -> str:
         return self.announcement.get(current_language()) or self.announcement.get("en", "")
+
+    def with_recent_poster(self, user_id: int) -> list[int]:
+        """recent_poster_ids after `user_id` posts (the author is shown apart, never listed)."""
+        ids = [pk for pk in self.recent_poster_ids or [] if pk != user_id]
+        if user_id == self.author_id:
+            return ids[:RECENT_POSTERS]
+        return [user_id, *ids][:RECENT_POSTERS]
 
     def is_scheduled_now(self, now=None) -> bool:
         """Still waiting to open: scheduled and opens_at not reached (checked at request time)."""
@@ -679,3 +690,15 @@ class NotificationJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} post {self.post_id}"
+
+
+def recent_poster_ids(topic_id: int, author_id: int) -> list[int]:
+    """Topic.recent_poster_ids computed from the posts (after moves, merges, seeding)."""
+    rows = (
+        Post.objects.filter(topic_id=topic_id)
+        .exclude(author_id=author_id)
+        .values("author_id")
+        .annotate(latest=models.Max("number"))
+        .order_by("-latest")[:RECENT_POSTERS]
+    )
+    return [row["author_id"] for row in rows]

@@ -45,6 +45,7 @@ from .models import (
     Topic,
     TopicRedirect,
     TopicSummary,
+    recent_poster_ids,
 )
 
 # --- Settings (all optional; the defaults are the product's rules) --------------------------
@@ -588,6 +589,7 @@ def recount_topic(topic_id: int) -> None:
         "replies_count": max(0, totals["count"] - 1),
         "likes_count": totals["likes"],
         "participants_count": totals["people"],
+        "recent_poster_ids": recent_poster_ids(topic_id, topic.author_id),
         # Numbers are never handed out twice, so moved-away numbers stay used.
         "highest_post_number": max(topic.highest_post_number, totals["highest"]),
     }

@@ -78,7 +78,23 @@ def pinned_first(queryset: QuerySet[Topic], scopes: list[str]) -> QuerySet[Topic
 
 
 def for_list(queryset: QuerySet[Topic], user) -> QuerySet[Topic]:
-    return with_read_state(queryset, user).select_related("category", "last_poster").prefetch_related("tags")
+    return (
+        with_read_state(queryset, user)
+        .select_related("category", "last_poster", "author__organisation")
+        .prefetch_related("tags")
+    )
+
+
+def attach_posters(topics: list[Topic]) -> None:
+    """Set `recent_posters` (people, with their organisation) on each topic of a page: one query."""
+    ids = {pk for topic in topics for pk in topic.recent_poster_ids or []}
+    people = {}
+    if ids:
+        from django.contrib.auth import get_user_model
+
+        people = get_user_model().objects.select_related("organisation").in_bulk(ids)
+    for topic in topics:
+        topic.recent_posters = [people[pk] for pk in topic.recent_poster_ids or [] if pk in people]
 
 
 def unread_topics(user, marker=None) -> QuerySet[Topic]:

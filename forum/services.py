@@ -331,6 +331,7 @@ def create_reply(
             posts_count=F("posts_count") + 1,
             replies_count=F("replies_count") + 1,
             participants_count=F("participants_count") + (1 if new_participant else 0),
+            recent_poster_ids=locked.with_recent_poster(author.pk),
             bumped_at=now,
             last_posted_at=now,
             last_poster=author,

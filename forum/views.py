@@ -82,6 +82,7 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
     page = paginator.get_page(request.GET.get("page"))
     topics = list(page.object_list)
     reading.annotate_unread(topics, user, marker)
+    reading.attach_posters(topics)
     _list_changes_at(request, topics)
     querystring = request.GET.copy()
     querystring.pop("page", None)
