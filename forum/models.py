@@ -372,6 +372,43 @@ class ReadMarker(models.Model):
         return f"{self.user_id} read all at {self.all_read_at}"
 
 
+class TagLabel(models.Model):
+    """A tag's display name in each language; the tag's name (its slug, in URLs) never changes."""
+
+    tag = models.OneToOneField("taggit.Tag", on_delete=models.CASCADE, related_name="forum_label")
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    name_es = models.CharField(_("name (Spanish)"), max_length=100, blank=True)
+    name_fr = models.CharField(_("name (French)"), max_length=100, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tag name")
+        verbose_name_plural = _("tag names")
+
+    def __str__(self) -> str:
+        return self.name_en or self.tag.name
+
+    def for_language(self, language: str) -> str:
+        return getattr(self, f"name_{language}", "") or self.name_en
+
+
+def tag_label(tag) -> str:
+    """The tag as the reader should see it: its name in their language, else its English name, else its slug.
+
+    From forum.tag_labels' copy of every label (no query on a page; the table is small).
+    """
+    from .tag_labels import labels_by_name
+
+    name = getattr(tag, "name", tag)  # a Tag or its name
+    names = labels_by_name().get(name)
+    if not names:
+        return name
+    return names.get(current_language()) or names.get("en") or name
+
+
 class Draft(models.Model):
     """A composer's text kept on the server, so it survives a reload or a change of device."""
 
@@ -478,6 +515,7 @@ class ModerationAction(models.TextChoices):
     MOVE = "move", _("Moved to another category")
     RENAME = "rename", _("Renamed")
     RETAG = "retag", _("Retagged")
+    TAG_NAMES = "tag_names", _("Named a tag in each language")
     HIDE = "hide", _("Hid a post")
     UNHIDE = "unhide", _("Showed a post again")
     WITHDRAW = "withdraw", _("Withdrew another's post")

@@ -81,6 +81,7 @@ def log_action(
     target_user=None,
     reason: str = "",
     details: dict | None = None,
+    label: str = "",
 ) -> ModerationLogEntry:
     """Record one moderator, staff or system action (actor None = the system). Any service may call."""
     if post is not None and topic is None:
@@ -91,8 +92,6 @@ def log_action(
         label = f"{topic.title} #{post.number}" if topic else str(post)
     elif topic is not None:
         label = topic.title
-    else:
-        label = ""
     return ModerationLogEntry.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,

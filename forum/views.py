@@ -39,6 +39,7 @@ from .models import (
     PostState,
     Topic,
     current_language,
+    tag_label,
 )
 
 TOP_PERIODS = {
@@ -178,9 +179,9 @@ def tag(request, name: str):
     return _topic_list(
         request,
         queryset,
-        title=_("Topics tagged %(tag)s") % {"tag": name},
+        title=_("Topics tagged %(tag)s") % {"tag": tag_label(name)},
         kind="tag",
-        extra={"tag": name},
+        extra={"tag": name, "may_name_tag": permissions.is_moderator(request.user)},
     )
 
 
