@@ -78,3 +78,37 @@ def test_skip_to_reply_and_the_character_counter(page, live_server):
     assert counter.inner_text() == "Characters over the limit: 10"
     assert page.locator("#composer-raw").get_attribute("aria-invalid") == "true"
     audit(page)
+
+
+def test_sign_in_notifications_and_tag_pages_pass_the_audit(page, live_server):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from tests.factories import ModeratorFactory
+
+    seed_forum()
+    page.goto("/accounts/login/")
+    audit(page)
+    page.context.add_cookies([{"name": "django_language", "value": "es", "url": live_server.url}])
+    page.goto("/tag/digital-divide")
+    assert page.locator("h1").inner_text() == "Temas con la etiqueta Brecha digital"
+    assert page.locator("a.tag", has_text="#Brecha digital").count() >= 1
+    audit(page)
+    page.context.clear_cookies()
+
+    sign_in(page, live_server, OfficialFactory())
+    page.goto("/notifications")
+    audit(page)
+
+    moderator = ModeratorFactory()
+    TOTP.activate(moderator, generate_totp_secret())
+    page.context.clear_cookies()
+    sign_in(page, live_server, moderator)
+    page.goto("/tag/digital-divide")
+    page.get_by_role("link", name="Name this tag in each language").click()
+    page.wait_for_load_state()
+    audit(page)
+    page.get_by_label("Name in French").fill("Fracture numérique (FR)")
+    page.get_by_role("button", name="Save the names").click()
+    page.wait_for_load_state()
+    assert page.get_by_label("Name in French").input_value() == "Fracture numérique (FR)"
+    audit(page)
