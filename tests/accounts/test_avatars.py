@@ -112,3 +112,14 @@ def test_recount_after_surgery_recomputes_recent_posters():
     recount_topic(topic.pk)
     topic.refresh_from_db()
     assert topic.recent_poster_ids == [replier.pk]
+
+
+def test_notifications_show_who_acted(client, django_capture_on_commit_callbacks):
+    asker = OfficialFactory()
+    topic = TopicFactory(author=asker)
+    replier = OfficialFactory(display_name="Kofi Mensah")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.create_reply(replier, topic, "An answer from Accra")
+    client.force_login(asker)
+    page = client.get("/notifications").content.decode()
+    assert avatars.letter_url(replier, 24) in page
