@@ -49,6 +49,9 @@ def test_faces_name_their_organisation_on_focus(page):
     poster.focus()
     assert card.bounding_box()["width"] > 50
     assert card.inner_text().startswith("Opening poster: ")
+    page.keyboard.press("Escape")  # dismissed without moving focus (WCAG 1.4.13)
+    assert card.bounding_box()["width"] <= 1
+    assert page.evaluate("document.activeElement.classList.contains('poster')")
 
 
 def test_skip_to_reply_and_the_character_counter(page, live_server):
