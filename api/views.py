@@ -71,6 +71,7 @@ def _topic_list(request, queryset, path: str, *, can_create_topic: bool | None =
     topics = topics[:per_page]
     reading.attach_tags(topics)
     reading.annotate_unread(topics, user, marker)
+    reading.attach_posters(topics)
     if can_create_topic is None:
         can_create_topic = user.is_authenticated and permissions.posting_block_reason(user) is None
     topic_list = {

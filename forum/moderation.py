@@ -46,6 +46,7 @@ from .models import (
     Topic,
     TopicRedirect,
     TopicSummary,
+    recent_poster_ids,
 )
 
 # --- Settings (all optional; the defaults are the product's rules) --------------------------
@@ -81,6 +82,7 @@ def log_action(
     target_user=None,
     reason: str = "",
     details: dict | None = None,
+    label: str = "",
 ) -> ModerationLogEntry:
     """Record one moderator, staff or system action (actor None = the system). Any service may call."""
     if post is not None and topic is None:
@@ -91,8 +93,6 @@ def log_action(
         label = f"{topic.title} #{post.number}" if topic else str(post)
     elif topic is not None:
         label = topic.title
-    else:
-        label = ""
     reason = clean.strip_controls(reason)
     return ModerationLogEntry.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -603,6 +603,7 @@ def recount_topic(topic_id: int) -> None:
         "replies_count": max(0, totals["count"] - 1),
         "likes_count": totals["likes"],
         "participants_count": totals["people"],
+        "recent_poster_ids": recent_poster_ids(topic_id, topic.author_id),
         # Numbers are never handed out twice, so moved-away numbers stay used.
         "highest_post_number": max(topic.highest_post_number, totals["highest"]),
     }

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts import avatars
 from core import clean
 
 from . import permissions
@@ -117,7 +118,7 @@ def discourse_payload(request, term: str, results: SearchResults) -> dict:
                 "id": post.pk,
                 "name": author.name,
                 "username": author.username,
-                "avatar_template": "",
+                "avatar_template": avatars.template(author),
                 "created_at": post.created_at.isoformat(),
                 "like_count": post.like_count,
                 # HTML-safe, as Discourse's pg-headline blurbs are: escaped text, highlights in spans.

@@ -29,7 +29,7 @@ from core import clean, page_cache
 from core.markdown import render
 
 from . import live as forum_live
-from . import notify, permissions, search, view_counts, watching
+from . import notify, permissions, search, tag_labels, view_counts, watching
 from .models import (
     MAX_TAGS,
     PATH_DIGITS,
@@ -337,6 +337,7 @@ def create_reply(
             posts_count=F("posts_count") + 1,
             replies_count=F("replies_count") + 1,
             participants_count=F("participants_count") + (1 if new_participant else 0),
+            recent_poster_ids=locked.with_recent_poster(author.pk),
             bumped_at=now,
             last_posted_at=now,
             last_poster=author,
@@ -692,6 +693,28 @@ def retag_topic(topic: Topic, tags: Iterable[str], *, by=None) -> Topic:
     _log(by, ModerationAction.RETAG, topic=topic, details={"tags": list(names[:5])})
     page_cache.changed(topic_ids=[topic.pk])
     return topic
+
+
+def set_tag_names(tag: Tag, names: dict[str, str], *, by=None):
+    """Name a tag in each language ({"en": ..., "es": ..., "fr": ...}; blank: shown as its slug).
+
+    The tag's own name (its slug, in every URL) is unchanged. Moderators or the system.
+    """
+    from .models import FORUM_LANGUAGES, TagLabel
+
+    _check_actor(by)
+    values = {f"name_{language}": (names.get(language) or "").strip()[:100] for language in FORUM_LANGUAGES}
+    label, _created = TagLabel.objects.update_or_create(
+        tag=tag, defaults={**values, "updated_by": by, "updated_at": timezone.now()}
+    )
+    if by is not None:
+        log_action(
+            by, ModerationAction.TAG_NAMES, label=f"#{tag.name}", details={"tag": tag.name, "names": values}
+        )
+    transaction.on_commit(tag_labels.changed)
+    tag_labels.changed()
+    page_cache.changed(site=True)  # every list and topic page showing the tag
+    return label
 
 
 def archive_topic(topic: Topic, *, by=None) -> Topic:

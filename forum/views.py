@@ -40,6 +40,7 @@ from .models import (
     PostState,
     Topic,
     current_language,
+    tag_label,
 )
 
 TOP_PERIODS = {
@@ -84,6 +85,7 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
     topics = list(page.object_list)
     reading.attach_tags(topics)
     reading.annotate_unread(topics, user, marker)
+    reading.attach_posters(topics)
     _list_changes_at(request, topics)
     querystring = request.GET.copy()
     querystring.pop("page", None)
@@ -181,9 +183,9 @@ def tag(request, name: str):
     return _topic_list(
         request,
         queryset,
-        title=_("Topics tagged %(tag)s") % {"tag": name},
+        title=_("Topics tagged %(tag)s") % {"tag": tag_label(name)},
         kind="tag",
-        extra={"tag": name},
+        extra={"tag": name, "may_name_tag": permissions.is_moderator(request.user)},
     )
 
 
