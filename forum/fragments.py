@@ -1,4 +1,4 @@
-"""The parts of a post that read the same for every reader, rendered once and shared.
+"""The parts of posts and topic lists that read the same for every reader, rendered once and shared.
 
 A post's head (author badge, link and time) and body (the post it answers, its text) do not
 depend on who reads them; rendering them was a third of a signed-in topic page's CPU time, and
@@ -17,11 +17,15 @@ means "render": the page never fails because of the cache.
 
 import logging
 import zlib
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, ngettext
 
 from core import page_cache
 
@@ -82,3 +86,76 @@ def attach(topic: Topic, posts: list[Post], post_ui: dict) -> None:
             cache.set_many(missing, timeout=page_cache.MAX_AGE)
         except Exception:  # noqa: BLE001
             logger.warning("post fragments: could not store %d pieces", len(missing), exc_info=True)
+
+
+# --- Topic list rows ------------------------------------------------------------------------
+
+UNREAD_SLOT = "<!--unread-->"
+
+
+def _row_key(versions: str, language: str, topic: Topic) -> str:
+    return (
+        f"{KEY_PREFIX}:row:{language}:{versions}:{topic.pk}.{int(bool(getattr(topic, 'pinned_now', False)))}"
+    )
+
+
+def _row_changes_soon(topic: Topic, now) -> bool:
+    """A row that changes by itself within the cache's lifetime (a topic opens, a pin ends)."""
+    soon = now + timedelta(seconds=page_cache.MAX_AGE)
+    return any(moment and now < moment <= soon for moment in (topic.opens_at, topic.pinned_until))
+
+
+def _unread_badge(topic: Topic) -> str:
+    if getattr(topic, "is_new", False):
+        return format_html('<span class="badge badge-new">{}</span>', gettext("New"))
+    if getattr(topic, "unread", 0):
+        label = ngettext("%(counter)s unread post", "%(counter)s unread posts", topic.unread) % {
+            "counter": topic.unread
+        }
+        url = reverse("forum:topic_post", args=[topic.slug, topic.pk, topic.first_unread_number])
+        return format_html('<a class="badge badge-unread" href="{}">{}</a>', url, label)
+    return ""
+
+
+def topic_rows(topics: list[Topic]) -> None:
+    """Set ``row_html`` on each topic of a list page (after reading.annotate_unread).
+
+    A row reads the same for every reader of a language but for the "New" or "N unread" badge,
+    which is put in per reader. Rows are filed under the versions of the site and of the lists
+    (any topic created, bumped, retagged, renamed, pinned or hidden moves them on); only the
+    rows missing get their tags and faces (two queries) and a rendering.
+    """
+    from . import reading
+
+    keys: dict[int, str] = {}
+    stored: dict = {}
+    try:
+        versions = page_cache.stamp([page_cache.LISTS]) if topics else None
+        if versions is not None:
+            language = get_language()
+            keys = {topic.pk: _row_key(versions, language, topic) for topic in topics}
+            stored = cache.get_many(list(keys.values()))
+    except Exception:  # noqa: BLE001 - no cache: render every row
+        logger.warning("topic rows: cache unavailable", exc_info=True)
+        keys, stored = {}, {}
+    rows = {topic.pk: stored[keys[topic.pk]] for topic in topics if keys.get(topic.pk) in stored}
+    missing = [topic for topic in topics if topic.pk not in rows]
+    if missing:
+        reading.attach_tags(missing)
+        reading.attach_posters(missing)
+        template = get_template("forum/_topic_row.html")
+        now = timezone.now()
+        for topic in missing:
+            rows[topic.pk] = template.render({"topic": topic})
+        fresh = {
+            keys[topic.pk]: rows[topic.pk]
+            for topic in missing
+            if topic.pk in keys and not _row_changes_soon(topic, now)
+        }
+        if fresh:
+            try:
+                cache.set_many(fresh, timeout=page_cache.MAX_AGE)
+            except Exception:  # noqa: BLE001
+                logger.warning("topic rows: could not store %d rows", len(fresh), exc_info=True)
+    for topic in topics:
+        topic.row_html = mark_safe(rows[topic.pk].replace(UNREAD_SLOT, _unread_badge(topic), 1))

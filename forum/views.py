@@ -28,8 +28,8 @@ from taggit.models import Tag
 from core import clean, page_cache
 from core.markdown import render as render_markdown
 
+from . import fragments, moderation, permissions, reading, services, watching
 from . import live as forum_live
-from . import moderation, permissions, reading, services, watching
 from .models import (
     RAW_MAX_LENGTH,
     Bookmark,
@@ -83,9 +83,8 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
         paginator.count = page_cache.cached_count(queryset)
     page = paginator.get_page(request.GET.get("page"))
     topics = list(page.object_list)
-    reading.attach_tags(topics)
     reading.annotate_unread(topics, user, marker)
-    reading.attach_posters(topics)
+    fragments.topic_rows(topics)  # rows shared by every reader (their tags and faces when not cached)
     _list_changes_at(request, topics)
     querystring = request.GET.copy()
     querystring.pop("page", None)

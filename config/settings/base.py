@@ -156,7 +156,14 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room for the pages and the post and row fragments (forum/fragments.py): at Django's default
+    # of 300 entries, culling would drop the versions and counters they are filed under.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Live updates (core.live): one Redis stream per channel, capped; see docs/live.md.

@@ -22,14 +22,16 @@ BUDGETS = {
     # Signed in, the number of topics of latest/category/tag comes from the cache (no COUNT)
     # until a topic changes; anonymous, measured as rendered just after a change (with COUNT).
     # Lists: +1 for the faces of the page's recent posters and their organisations (one query
-    # for the whole page, reading.attach_posters; the opening poster comes with the topic row).
-    "latest": (5, 8),
-    "new": (5, 10),
-    "unread": (None, 10),
-    "top": (5, 9),
+    # for the whole page, reading.attach_posters; the opening poster comes with the topic row),
+    # +1 for the tags. Signed in, measured with the rows in the cache (forum/fragments.py), which
+    # spares both until a list changes.
+    "latest": (5, 6),
+    "new": (5, 8),
+    "unread": (None, 8),
+    "top": (5, 7),
     # Signed in, +1 for the person's watching level (forum/watching.py).
-    "category": (7, 11),
-    "tag": (5, 8),
+    "category": (7, 9),
+    "tag": (5, 6),
     # +2 for the summary and highlights panel (measured anonymous just after a change; signed in
     # it comes from the cache until the topic changes), +1 on a post's address for moved-post
     # redirects; signed in, +1 for the person's watching level of the topic and its category, +1

@@ -86,3 +86,33 @@ def test_the_page_renders_when_the_cache_is_away(topic, monkeypatch):
     monkeypatch.setattr(fragments.cache, "set_many", broken)
     page = signed_in().get(topic.get_absolute_url())
     assert page.status_code == 200 and "We walked every district." in page.content.decode()
+
+
+# --- Topic list rows ------------------------------------------------------------------------
+
+
+def test_list_rows_are_shared_but_each_reader_sees_their_own_unread_badge(topic, monkeypatch):
+    reader, newcomer = OfficialFactory(), OfficialFactory()
+    services.mark_read(reader, topic, 1)  # read the question, not the reply
+    first = signed_in(reader).get("/").content.decode()
+    stored = []
+    original = fragments.cache.set_many
+    monkeypatch.setattr(
+        fragments.cache, "set_many", lambda rows, **kw: stored.append(rows) or original(rows, **kw)
+    )
+    second = signed_in(newcomer).get("/").content.decode()
+    again = signed_in(reader).get("/").content.decode()
+    assert stored == []  # both pages took the row from the cache
+    assert "1 unread post" in first and "1 unread post" in again
+    assert "1 unread post" not in second and 'class="badge badge-new"' in second
+    for page in (first, second, again):
+        assert topic.title in page and "1 reply" in page
+
+
+def test_a_new_reply_and_a_new_tag_show_on_the_next_list_view(topic):
+    reader = signed_in()
+    reader.get("/")
+    services.create_reply(OfficialFactory(), topic, "Our libraries lend laptops now.")
+    services.retag_topic(topic, ["digital-divide"])
+    page = reader.get("/").content.decode()
+    assert "2 replies" in page and "#digital-divide" in page
