@@ -234,3 +234,16 @@ def test_a_last_event_id_no_server_sent_starts_fresh(given):
 
 def test_a_real_last_event_id_is_kept():
     assert live.decode_cursor("1700000000000-3", ["/latest"]) == {"/latest": "1700000000000-3"}
+
+
+def test_the_async_stream_refuses_a_control_character_without_touching_the_database(asgi_server):
+    from tests.sse import SSEClient
+
+    with SSEClient(asgi_server, "/live/stream?channel=/latest&last_event_id=%00") as stream:
+        assert stream.status == 400
+
+
+def test_the_refusal_page_speaks_the_readers_language(client):
+    response = client.get("/latest?q=%00", headers={"Accept-Language": "fr"})
+    assert response.status_code == 400
+    assert "Cette requête ne peut pas être lue" in response.content.decode()
