@@ -247,3 +247,21 @@ def test_the_refusal_page_speaks_the_readers_language(client):
     response = client.get("/latest?q=%00", headers={"Accept-Language": "fr"})
     assert response.status_code == 400
     assert "Cette requête ne peut pas être lue" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("target", "9" * 5000),
+        ("target", "/t/x/99999999999999999999999"),
+        ("posts", "99999999999999999999-99999999999999999999"),
+    ],
+)
+def test_surgery_refuses_numbers_no_topic_has(client, field, value):
+    topic = TopicFactory()
+    client.force_login(make_user("moderator"))
+    action = "merge" if field == "target" else "move"
+    response = client.post(
+        f"/t/{topic.pk}/surgery", {"action": action, field: value, "target": str(topic.pk)} | {field: value}
+    )
+    assert response.status_code == 400
