@@ -265,3 +265,12 @@ def test_surgery_refuses_numbers_no_topic_has(client, field, value):
         f"/t/{topic.pk}/surgery", {"action": action, field: value, "target": str(topic.pk)} | {field: value}
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query", ["topic:" + "9" * 5000, "topic:²", "category:²", "category:99999999999999999999999"]
+)
+def test_search_filters_with_numbers_no_topic_has_are_ignored(client, query):
+    TopicFactory()
+    assert client.get("/search", {"q": f"city {query}"}).status_code == 200
+    assert client.get("/search", {"q": "city", "topic": query.partition(":")[2]}).status_code == 200
