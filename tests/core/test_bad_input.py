@@ -11,7 +11,7 @@ from django.test import Client
 from accounts import services as accounts_services
 from core import clean, live
 from forum import services
-from forum.models import Post, Topic
+from forum.models import Draft, Post, Topic
 from tests.conftest import make_user
 from tests.factories import CategoryFactory, TopicFactory
 
@@ -274,3 +274,14 @@ def test_search_filters_with_numbers_no_topic_has_are_ignored(client, query):
     TopicFactory()
     assert client.get("/search", {"q": f"city {query}"}).status_code == 200
     assert client.get("/search", {"q": "city", "topic": query.partition(":")[2]}).status_code == 200
+
+
+@pytest.mark.parametrize("number", ["2147483648", "9223372036854775807", "-5"])
+def test_a_draft_answering_a_post_number_no_column_holds_is_kept_without_it(client, number):
+    topic = TopicFactory()
+    client.force_login(make_user("verified"))
+    response = client.post(
+        "/composer/draft", {"draft_key": f"topic:{topic.pk}", "raw": "Half a thought", "reply_to": number}
+    )
+    assert response.status_code == 200
+    assert Draft.objects.get(key=f"topic:{topic.pk}").reply_to_number is None
