@@ -285,3 +285,13 @@ def test_a_draft_answering_a_post_number_no_column_holds_is_kept_without_it(clie
     )
     assert response.status_code == 200
     assert Draft.objects.get(key=f"topic:{topic.pk}").reply_to_number is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("field", "value"), [("username", "ad\x00min"), ("description", "Script\x00 key")])
+def test_the_api_key_form_refuses_control_characters(client, field, value):
+    staff = make_user("staff")
+    client.force_login(staff)
+    data = {"username": staff.username, "description": "A script", field: value}
+    response = client.post("/api/keys/", data)
+    assert response.status_code == 400
