@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
+from core import clean
 
 from . import services
 from .models import ApiKey
@@ -34,7 +35,11 @@ def keys(request):
         "read_only": bool(request.POST.get("read_only")),
         "all_users": bool(request.POST.get("all_users")),
     }
-    person = get_user_model().objects.filter(username=form["username"]).first()
+    person = (
+        None
+        if clean.has_control_characters(form["username"])
+        else get_user_model().objects.filter(username=form["username"]).first()
+    )
     if person is None:
         errors = {"username": [_("No one has this username.")]}
         return _page(request, form=form, errors=errors, status=400)

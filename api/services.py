@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import permissions as accounts_permissions
+from core import clean
 
 from .models import ApiKey, KeyScope
 
@@ -48,6 +49,7 @@ def create_api_key(
         raise ValidationError({"user": _("This account is not active.")})
     if all_users and not accounts_permissions.is_staff(user):
         raise ValidationError({"all_users": _("Only a staff member's key can act as any user.")})
+    description = clean.clean_line(description or "", "description")
     raw_key = secrets.token_hex(32)
     key = ApiKey.objects.create(
         user=user,

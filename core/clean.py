@@ -29,8 +29,9 @@ ZERO_WIDTH_RE = re.compile(r"[\u200b\u2060\ufeff]")
 # Letters that render as blank space although Unicode calls them letters.
 BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
-# PostgreSQL's bigint, the widest integer column here.
+# PostgreSQL's bigint, the widest integer column here (ids); and its integer (post numbers, counts).
 MAX_DB_INT = 2**63 - 1
+MAX_INT = 2**31 - 1
 
 
 def _describe(char: str) -> str:

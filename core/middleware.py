@@ -4,7 +4,8 @@ import logging
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.db import DataError
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import clean, unavailable
@@ -51,7 +52,9 @@ def _bad_request(request, message: str) -> HttpResponse:
     ):
         body = json.dumps({"errors": [message], "error_type": "invalid_parameters"}, ensure_ascii=False)
         return HttpResponse(body, status=400, content_type="application/json; charset=utf-8")
-    return render(request, "core/bad_request.html", {"message": message}, status=400)
+    # No request context: nothing here may touch the database (this also runs in async mode).
+    page = render_to_string("core/bad_request.html", {"message": message, "LANGUAGE_CODE": get_language()})
+    return HttpResponse(page, status=400)
 
 
 def _holds_nul_error(exception: BaseException) -> bool:
@@ -70,16 +73,30 @@ class BadInputMiddleware:
     or of invalid Unicode becomes a 400 here, never a 500.
     """
 
+    # Both modes, so the async live stream (and every request under ASGI) takes no thread hop here.
+    sync_capable = True
+    async_capable = True
+
     def __init__(self, get_response):
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        return self._refusal(request) or self.get_response(request)
+
+    async def __acall__(self, request):
+        return self._refusal(request) or await self.get_response(request)
+
+    def _refusal(self, request) -> HttpResponse | None:
         if clean.has_control_characters(request.path) or any(
             clean.has_control_characters(key) or any(clean.has_control_characters(v) for v in values)
             for key, values in request.GET.lists()
         ):
             return _bad_request(request, _("The address contains control characters (such as NUL)."))
-        return self.get_response(request)
+        return None
 
     def process_exception(self, request, exception):
         if _holds_nul_error(exception):

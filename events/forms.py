@@ -161,7 +161,7 @@ class ForumLinksForm(forms.Form):
 
         numbers = []
         for line in self.cleaned_data["topics"].split():
-            match = re.search(r"(\d+)/?$", line.strip())
+            match = re.search(r"([0-9]{1,18})/?$", line.strip())
             if not match:
                 raise forms.ValidationError(
                     _("“%(value)s” is not a topic address or number.") % {"value": line}

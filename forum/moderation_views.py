@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import moderator_required
 from accounts.models import VerificationRequest
+from core import clean
 
 from . import moderation, permissions, services, views
 from .models import (
@@ -310,7 +311,8 @@ def person(request, username: str):
 # --- Topic surgery --------------------------------------------------------------------------
 
 
-NUMBER_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
+# Post numbers of at most nine digits: beyond, no topic has them and the column would overflow.
+NUMBER_RANGE = re.compile(r"^\s*([0-9]{1,9})\s*(?:-\s*([0-9]{1,9}))?\s*$")
 
 
 def parse_numbers(text: str) -> list[int]:
@@ -333,8 +335,9 @@ def parse_numbers(text: str) -> list[int]:
 
 def _target_topic(value: str) -> Topic:
     """A topic given by its number or its address (/t/slug/123)."""
-    match = re.search(r"(?:/t/[^/]+/)?(\d+)", value or "")
-    topic = Topic.objects.filter(pk=int(match[1])).first() if match else None
+    match = re.search(r"(?:/t/[^/]+/)?([0-9]+)", value or "")
+    topic_id = clean.bounded_int(match[1][:20], minimum=1) if match else None
+    topic = Topic.objects.filter(pk=topic_id).first() if topic_id else None
     if topic is None:
         raise ValidationError({"target": _("Give the address or the number of an existing topic.")})
     return topic

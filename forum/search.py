@@ -55,6 +55,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from core import clean
+
 from .models import FORUM_LANGUAGES, Bookmark, Category, Post, PostState, Topic, TopicStatus, current_language
 from .permissions import readable_topics, visible_categories, visible_topics
 
@@ -402,8 +404,8 @@ def _apply_filter(parsed: ParsedQuery, token: str) -> bool:
         else:
             notes.append(_("Use in:title or in:bookmarks; “%(value)s” was ignored.") % {"value": value})
     elif key == "topic":
-        if value.isdigit():
-            parsed.topic_id = int(value)
+        if topic_id := clean.bounded_int(value, minimum=1):
+            parsed.topic_id = topic_id
         else:
             notes.append(_("topic: needs a topic number; “%(value)s” was ignored.") % {"value": value})
     elif key == "order":
@@ -434,8 +436,8 @@ def apply_form_filters(parsed: ParsedQuery, data) -> ParsedQuery:
         parsed.in_title = True
     if data.get("in_bookmarks"):
         parsed.in_bookmarks = True
-    if (value := (data.get("topic") or "").strip()).isdigit():
-        parsed.topic_id = int(value)
+    if topic_id := clean.bounded_int((data.get("topic") or "").strip(), minimum=1):
+        parsed.topic_id = topic_id
     if (value := (data.get("order") or "").strip()) in ORDERS:
         parsed.order = value
     return parsed
@@ -595,8 +597,8 @@ def _apply_filters(user, parsed: ParsedQuery, posts: QuerySet, results: SearchRe
         categories = visible_categories(user)
         key = parsed.category
         category = (
-            categories.filter(pk=int(key)).first()
-            if key.isdigit()
+            categories.filter(pk=clean.bounded_int(key)).first()
+            if clean.bounded_int(key) is not None
             else categories.filter(slug__iexact=key).first()
         )
         if category is None:

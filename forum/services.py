@@ -481,6 +481,8 @@ def save_draft(
     if not user.is_authenticated:
         return None
     key = clean.strip_controls(key)
+    if reply_to_number is not None and not 0 < reply_to_number <= clean.MAX_INT:
+        reply_to_number = None  # no post has that number (and the column would overflow)
     raw = clean.strip_controls(raw)[: RAW_MAX_LENGTH + 1000]
     title = clean.strip_controls(title)[:TITLE_MAX_LENGTH]
     if not raw.strip() and not title.strip():

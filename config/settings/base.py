@@ -50,10 +50,11 @@ MIDDLEWARE = [
     # The Content-Security-Policy on every response (core/csp.py, CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # A path or query string with NUL or other control characters: 400 before any query.
-    "core.middleware.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A path or query string with NUL or other control characters: 400 (in the reader's language)
+    # before any query.
+    "core.middleware.BadInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -11,7 +11,7 @@ from django.test import Client
 from accounts import services as accounts_services
 from core import clean, live
 from forum import services
-from forum.models import Post, Topic
+from forum.models import Draft, Post, Topic
 from tests.conftest import make_user
 from tests.factories import CategoryFactory, TopicFactory
 
@@ -234,3 +234,64 @@ def test_a_last_event_id_no_server_sent_starts_fresh(given):
 
 def test_a_real_last_event_id_is_kept():
     assert live.decode_cursor("1700000000000-3", ["/latest"]) == {"/latest": "1700000000000-3"}
+
+
+def test_the_async_stream_refuses_a_control_character_without_touching_the_database(asgi_server):
+    from tests.sse import SSEClient
+
+    with SSEClient(asgi_server, "/live/stream?channel=/latest&last_event_id=%00") as stream:
+        assert stream.status == 400
+
+
+def test_the_refusal_page_speaks_the_readers_language(client):
+    response = client.get("/latest?q=%00", headers={"Accept-Language": "fr"})
+    assert response.status_code == 400
+    assert "Cette requête ne peut pas être lue" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("target", "9" * 5000),
+        ("target", "/t/x/99999999999999999999999"),
+        ("posts", "99999999999999999999-99999999999999999999"),
+    ],
+)
+def test_surgery_refuses_numbers_no_topic_has(client, field, value):
+    topic = TopicFactory()
+    client.force_login(make_user("moderator"))
+    action = "merge" if field == "target" else "move"
+    response = client.post(
+        f"/t/{topic.pk}/surgery", {"action": action, field: value, "target": str(topic.pk)} | {field: value}
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query", ["topic:" + "9" * 5000, "topic:²", "category:²", "category:99999999999999999999999"]
+)
+def test_search_filters_with_numbers_no_topic_has_are_ignored(client, query):
+    TopicFactory()
+    assert client.get("/search", {"q": f"city {query}"}).status_code == 200
+    assert client.get("/search", {"q": "city", "topic": query.partition(":")[2]}).status_code == 200
+
+
+@pytest.mark.parametrize("number", ["2147483648", "9223372036854775807", "-5"])
+def test_a_draft_answering_a_post_number_no_column_holds_is_kept_without_it(client, number):
+    topic = TopicFactory()
+    client.force_login(make_user("verified"))
+    response = client.post(
+        "/composer/draft", {"draft_key": f"topic:{topic.pk}", "raw": "Half a thought", "reply_to": number}
+    )
+    assert response.status_code == 200
+    assert Draft.objects.get(key=f"topic:{topic.pk}").reply_to_number is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("field", "value"), [("username", "ad\x00min"), ("description", "Script\x00 key")])
+def test_the_api_key_form_refuses_control_characters(client, field, value):
+    staff = make_user("staff")
+    client.force_login(staff)
+    data = {"username": staff.username, "description": "A script", field: value}
+    response = client.post("/api/keys/", data)
+    assert response.status_code == 400
