@@ -34,10 +34,12 @@ def parse_local(value: str | None, zone: zoneinfo.ZoneInfo) -> datetime | None:
         return None
     try:
         parsed = parse_datetime(value)
-    except ValueError:
+        if parsed is not None:
+            if timezone.is_naive(parsed):
+                parsed = parsed.replace(tzinfo=zone)
+            parsed = parsed.astimezone(UTC)  # the year 9999 west of Greenwich overflows here
+    except (ValueError, OverflowError):  # well formed but impossible: 2026-13-45 25:00
         parsed = None
     if parsed is None:
         raise ValidationError(_("Enter a date and time such as 2026-05-17 14:00."), code="invalid")
-    if timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=zone)
     return parsed

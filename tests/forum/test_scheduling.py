@@ -86,3 +86,17 @@ def test_the_moderator_actions_schedule_in_the_moderators_zone(client):
     )
     topic.refresh_from_db()
     assert topic.opens_at == OPENS
+
+
+@pytest.mark.parametrize(
+    "value", ["tomorrow", "2030-13-45T25:00", "9999-12-31T23:59", "2030-05-17T14:00\x00"]
+)
+def test_an_impossible_time_is_a_message_not_a_crash(client, value):
+    moderator = make_user("moderator")
+    moderator.time_zone = "America/Toronto"
+    moderator.save(update_fields=["time_zone"])
+    client.force_login(moderator)
+    response = new_topic(client, opens_at=value)
+    assert response.status_code in (302, 400)
+    if response.status_code == 302:  # the far future is a time like any other
+        assert Topic.objects.get().status == TopicStatus.SCHEDULED
