@@ -64,7 +64,7 @@ format: $(VENV)/.installed-dev
 # and seeded (bench_project, Redis db 4): never point them at data you keep.
 BENCH_PEERS ?= ../shared/bench-peers
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench_project
-BENCH_REDIS_URL ?= redis://127.0.0.1:6379/4
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/9
 BENCH_TARGETS ?= --target bench/peers/production.json --target bench/peers/wsgi.json
 BENCH_ARGS ?=
 bench-peers: install translations

@@ -11,6 +11,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
+from core import clean
+
 from . import services
 from .models import Organisation, OrganisationDomain, User, VerificationRequest
 
@@ -318,6 +320,18 @@ class ProfileForm(forms.ModelForm):
             self.fields["position"].disabled = True
             self.fields["position"].help_text = _("Confirmed at verification; ask a moderator to change it.")
 
+    def clean_display_name(self):
+        return clean.clean_line(self.cleaned_data["display_name"])
+
+    def clean_position(self):
+        return clean.clean_line(self.cleaned_data["position"])
+
+    def clean_department(self):
+        return clean.clean_line(self.cleaned_data["department"])
+
+    def clean_bio(self):
+        return clean.strip_controls(self.cleaned_data["bio"])
+
     def clean_time_zone(self):
         import zoneinfo
 
@@ -343,6 +357,12 @@ class SignupExtraForm(forms.Form):
         required=False,
         help_text=_("For example: Head of ICT Division. Shown next to your name."),
     )
+
+    def clean_display_name(self):
+        return clean.clean_line(self.cleaned_data["display_name"])
+
+    def clean_position(self):
+        return clean.clean_line(self.cleaned_data["position"])
 
     def signup(self, request, user) -> None:
         services.complete_signup_profile(

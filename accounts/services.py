@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from core import page_cache
+from core import clean, page_cache
 
 from . import notifications
 from .models import (
@@ -696,7 +696,7 @@ def import_roster(
 @transaction.atomic
 def create_organisation(name: str, *, actor: User) -> Organisation:
     """Create an organisation a member proposed (moderators, while approving a request)."""
-    name = name.strip()
+    name = clean.clean_line(name, "name")
     existing = Organisation.objects.filter(name__iexact=name).first()
     if existing:
         return existing
@@ -740,8 +740,8 @@ def update_profile(
 
 def complete_signup_profile(user: User, *, display_name: str, position: str) -> User:
     """Store the name and position given at sign-up (allauth calls this through SignupExtraForm)."""
-    user.display_name = display_name.strip()
-    user.position = position.strip()
+    user.display_name = clean.clean_line(display_name, "display_name")
+    user.position = clean.clean_line(position, "position")
     user.save(update_fields=["display_name", "position"])
     page_cache.changed(lists=False, site=True)
     return user

@@ -5,6 +5,9 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
+    path(
+        "letter_avatar/<str:username>/<int:size>/<str:version>.svg", views.letter_avatar, name="letter_avatar"
+    ),
     path("u/", views.directory, name="directory"),
     path("u/<str:username>", views.profile, name="profile"),
     path("u/<str:username>/revoke", views.revoke, name="revoke"),

@@ -7,13 +7,13 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from taggit.models import Tag
 
-from . import permissions, services
+from . import avatars, permissions, services
 from .decorators import moderator_required, staff_required
 from .forms import (
     LANGUAGE_CHOICES,
@@ -42,6 +42,28 @@ DIRECTORY_PAGE_SIZE = 30
 
 
 # --- profiles and directory ---------------------------------------------------------------
+
+
+@require_GET
+def letter_avatar(request, username: str, size: int, version: str):
+    """A person's letter avatar as SVG. Cached for a year: the URL changes when its letters do."""
+    person = (
+        User.objects.filter(username=username, is_active=True)
+        .only("username", "display_name", "first_name", "last_name")
+        .first()
+    )
+    if person is None:
+        raise Http404
+    size = avatars.nearest_size(size)
+    response = HttpResponse(avatars.svg(person, size), content_type="image/svg+xml")
+    if version == avatars.version(person):
+        response["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:  # an old URL (the name changed since): today's letters, briefly cached
+        response["Cache-Control"] = "public, max-age=3600"
+    # An image, never a document: nothing in it may run or load anything.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def profile(request, username: str):

@@ -8,12 +8,15 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse, QueryDict
 from django.middleware.csrf import CsrfViewMiddleware
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+
+from core import clean
 
 # Some clients (pydiscourse) compare this header literally.
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -108,6 +111,45 @@ def rate_limited(key_id: int) -> HttpResponse | None:
 
 # --- Request bodies -------------------------------------------------------------------------
 
+# No client of the Discourse API nests deeper than a few levels or sends megabytes of JSON
+# (a post is at most 32,000 characters): anything beyond is refused before it is parsed.
+MAX_JSON_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 20
+
+
+def _check_json(data) -> None:
+    """Refuse deep nesting, and strings no database column can hold (lone surrogates, NUL)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise bad_parameter(_("The request body is nested too deeply."))
+        if isinstance(value, dict):
+            stack.extend((key, depth) for key in value)
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str) and clean.SURROGATE_RE.search(value):
+            raise bad_parameter(clean.invalid_unicode_message())
+
+
+def _json_body(request):
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        body = None
+    if body is None or len(body) > MAX_JSON_BYTES:
+        raise bad_parameter(
+            _("The request body is too large (at most %(size)s).") % {"size": filesizeformat(MAX_JSON_BYTES)}
+        )
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, RecursionError):
+        # RecursionError: nesting deeper than the parser's stack (a body of 100,000 brackets).
+        raise bad_parameter(_("The request body is not valid JSON.")) from None
+    _check_json(data)
+    return data
+
 
 class Params:
     """The query string and the body together, as Rails merges them for Discourse.
@@ -124,10 +166,7 @@ class Params:
         if request.method in SAFE_METHODS:
             return
         if content_type == "application/json":
-            try:
-                data = json.loads(request.body or b"{}")
-            except ValueError:
-                raise bad_parameter(_("The request body is not valid JSON.")) from None
+            data = _json_body(request)
             if not isinstance(data, dict):
                 raise bad_parameter(_("The request body must be a JSON object."))
             self.json = data
@@ -168,16 +207,30 @@ class Params:
                         return source.getlist(key)
         return []
 
+    def get_text(self, name: str, nested_in: str | None = None, default: str | None = "") -> str | None:
+        """A text parameter: numbers and booleans as clients send them, arrays and objects refused."""
+        value = self.get(name, nested_in)
+        if value is None:
+            return default
+        if isinstance(value, list | dict):
+            raise bad_parameter(_("%(name)s must be text.") % {"name": name})
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
     def get_int(self, name: str, nested_in: str | None = None, *, required: bool = False) -> int | None:
         value = self.get(name, nested_in)
         if value in (None, ""):
             if required:
                 raise bad_parameter(_("param is missing or the value is empty: %(name)s") % {"name": name})
             return None
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise bad_parameter(_("%(name)s must be a whole number.") % {"name": name}) from None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        number = clean.bounded_int(value, minimum=-clean.MAX_DB_INT)
+        if number is None:
+            # Not a number, or one no id or count can be (beyond PostgreSQL's bigint).
+            raise bad_parameter(_("%(name)s must be a whole number.") % {"name": name})
+        return number
 
     def get_bool(self, name: str) -> bool | None:
         value = self.get(name)

@@ -7,6 +7,7 @@ endpoint's query count is fixed by the view (tests/api/test_query_budgets.py).
 from django.utils.html import escape, strip_tags
 from django.utils.text import Truncator
 
+from accounts import avatars
 from accounts import permissions as accounts_permissions
 from forum import permissions as forum_permissions
 from forum.models import Category, PinScope, Post, PostState, Topic, TopicStatus
@@ -16,10 +17,8 @@ CHUNK_SIZE = 20
 
 
 def avatar_template(user) -> str:
-    """Discourse clients replace {size}; uploaded avatars come in one size, so there is none to fill."""
-    if user is None or not getattr(user, "avatar", None):
-        return ""
-    return user.avatar.url
+    """Discourse clients replace {size}: a letter avatar at that size, or the upload (one size)."""
+    return avatars.template(user)
 
 
 def official(user) -> dict:
@@ -165,7 +164,11 @@ def _topic_state(topic: Topic) -> dict:
 
 
 def list_topic(topic: Topic, viewer) -> dict:
-    """A topic row of a topic_list. Needs author, last_poster, category and tags loaded."""
+    """A topic row of a topic_list. Needs author, last_poster, category and tags loaded.
+
+    `posters` as Discourse lists them: the original poster first, then up to five recent
+    posters (reading.attach_posters), the most recent last.
+    """
     posters = [
         {
             "extras": None if topic.last_poster_id not in (None, topic.author_id) else "latest single",
@@ -174,11 +177,23 @@ def list_topic(topic: Topic, viewer) -> dict:
             "primary_group_id": None,
         }
     ]
-    if topic.last_poster_id and topic.last_poster_id != topic.author_id:
+    recent = [person.pk for person in getattr(topic, "recent_posters", [])]
+    if (
+        topic.last_poster_id
+        and topic.last_poster_id != topic.author_id
+        and topic.last_poster_id not in recent
+    ):
+        recent.insert(0, topic.last_poster_id)
+    for position, user_id in enumerate(reversed(recent)):
+        latest = position == len(recent) - 1 and user_id == topic.last_poster_id
         posters.append(
-            {"extras": "latest", "description": "Most Recent Poster", "user_id": topic.last_poster_id}
+            {
+                "extras": "latest" if latest else None,
+                "description": "Most Recent Poster" if latest else "Frequent Poster",
+                "user_id": user_id,
+                "primary_group_id": None,
+            }
         )
-        posters[-1]["primary_group_id"] = None
     data = {
         "id": topic.pk,
         "title": topic.localized_title,
@@ -218,10 +233,10 @@ def list_topic(topic: Topic, viewer) -> dict:
 
 
 def list_users(topics: list[Topic]) -> list[dict]:
-    """The `users` beside a topic_list: each original and most recent poster once."""
+    """The `users` beside a topic_list: each poster of the page's `posters` once."""
     users: dict[int, dict] = {}
     for topic in topics:
-        for person in (topic.author, topic.last_poster):
+        for person in (topic.author, topic.last_poster, *getattr(topic, "recent_posters", [])):
             if person is not None and person.pk not in users:
                 users[person.pk] = basic_user(person)
     return list(users.values())

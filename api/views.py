@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from taggit.models import TaggedItem
 
 from accounts import permissions as accounts_permissions
+from core import clean
 from forum import moderation, permissions, reading, services
 from forum.models import Category, FlagReason, Like, PinScope, Post, PostState, Topic, current_language
 
@@ -46,12 +47,17 @@ TOP_PERIODS = {
 # --- Topic lists ----------------------------------------------------------------------------
 
 
+# Far beyond any list's end, and small enough that page x per_page stays a valid OFFSET.
+MAX_PAGE = 1_000_000
+
+
 def _page_number(request) -> int:
-    # Discourse numbers list pages from 0.
-    try:
-        return max(0, int(request.GET.get("page", 0)))
-    except ValueError:
-        return 0
+    # Discourse numbers list pages from 0; a negative page is the first.
+    value = request.GET.get("page", "0").strip() or "0"
+    page = clean.bounded_int(value, minimum=-clean.MAX_DB_INT, maximum=MAX_PAGE)
+    if page is None:
+        raise bad_parameter(_("page must be a whole number from 0 to %(max)d.") % {"max": MAX_PAGE})
+    return max(0, page)
 
 
 def _topic_list(request, queryset, path: str, *, can_create_topic: bool | None = None, extra=None):
@@ -63,7 +69,9 @@ def _topic_list(request, queryset, path: str, *, can_create_topic: bool | None =
     topics = list(queryset[page * per_page : (page + 1) * per_page + 1])
     has_more = len(topics) > per_page
     topics = topics[:per_page]
+    reading.attach_tags(topics)
     reading.annotate_unread(topics, user, marker)
+    reading.attach_posters(topics)
     if can_create_topic is None:
         can_create_topic = user.is_authenticated and permissions.posting_block_reason(user) is None
     topic_list = {
@@ -203,23 +211,23 @@ def category_show(request, category_id: int):
 
 def _create_category(request):
     params = Params(request)
-    name = params.get("name")
+    name = params.get_text("name", default=None)
     if not name:
         raise bad_parameter(_("param is missing or the value is empty: %(name)s") % {"name": "name"})
     parent = None
     if parent_id := params.get_int("parent_category_id"):
         parent = get_object_or_404(Category, pk=parent_id, parent__isnull=True)
-    colour = str(params.get("color") or "0b5cad").lstrip("#")
+    colour = (params.get_text("color") or "0b5cad").lstrip("#")
     kwargs = {
-        "slug": params.get("slug") or "",
+        "slug": params.get_text("slug"),
         "colour": f"#{colour}",
-        "description": params.get("description") or "",
+        "description": params.get_text("description"),
         "parent": parent,
     }
-    if params.get("read_access"):
-        kwargs["read_access"] = params.get("read_access")
-    if params.get("start_access"):
-        kwargs["start_access"] = params.get("start_access")
+    if read_access := params.get_text("read_access"):
+        kwargs["read_access"] = read_access
+    if start_access := params.get_text("start_access"):
+        kwargs["start_access"] = start_access
     category = services.create_category(request.user, name, **kwargs)
     return json_response({"category": serializers.category(category, request.user)})
 
@@ -258,10 +266,9 @@ def topic(request, topic_id: int, slug: str | None = None, post_number: int | No
     # Discourse pages a topic's posts 20 at a time with ?page=N (from 1), or around a post number.
     page_number = reading.page_for_post(post_number or 1)
     if not post_number and request.GET.get("page"):
-        try:
-            page_number = int(request.GET["page"])
-        except ValueError:
-            raise bad_parameter(_("page must be a whole number.")) from None
+        page_number = clean.bounded_int(request.GET["page"], minimum=1, maximum=MAX_PAGE)
+        if page_number is None:
+            raise bad_parameter(_("page must be a whole number from 1 to %(max)d.") % {"max": MAX_PAGE})
     page = reading.post_page(topic, page_number)
     posts = reading.posts_between(topic, page.first_number, page.last_number)
     stream = list(topic.posts.order_by("number").values_list("pk", flat=True))
@@ -291,7 +298,7 @@ def _update_topic(request, topic: Topic):
     """PUT /t/<slug>/<id>.json: a new title (its author, or moderators) or category (moderators)."""
     params = Params(request)
     user = request.user
-    title = params.get("title", nested_in="topic")
+    title = params.get_text("title", nested_in="topic", default=None)
     category_id = params.get_int("category_id", nested_in="topic")
     if title is None and category_id is None:
         raise bad_parameter(_("Give a title or a category_id to change."))
@@ -329,10 +336,10 @@ def topic_posts(request, topic_id: int):
     params = Params(request)
     ids = []
     for value in params.getlist("post_ids"):
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            raise bad_parameter(_("post_ids must be whole numbers.")) from None
+        number = clean.bounded_int(value, minimum=-clean.MAX_DB_INT)
+        if number is None:
+            raise bad_parameter(_("post_ids must be whole numbers."))
+        ids.append(number)
     queryset = topic.posts.select_related(*reading.POST_RELATED).order_by("number")
     if ids:
         posts = list(queryset.filter(pk__in=ids[:200]))
@@ -410,7 +417,7 @@ def _unprocessable(action: str, error: ValidationError):
 def _create_post(request):
     params = Params(request)
     user = request.user
-    raw = params.get("raw") or ""
+    raw = params.get_text("raw")
     topic_id = params.get_int("topic_id")
     try:
         if topic_id:
@@ -433,7 +440,7 @@ def _create_post(request):
             topic = services.create_topic(
                 user,
                 category,
-                params.get("title") or "",
+                params.get_text("title"),
                 raw,
                 tags=tags,
                 language=current_language(),
@@ -448,11 +455,11 @@ def _create_post(request):
 
 def _edit_post(request, post: Post):
     params = Params(request)
-    raw = params.get("raw", nested_in="post")
+    raw = params.get_text("raw", nested_in="post", default=None)
     if raw is None:
         raise bad_parameter(_("param is missing or the value is empty: %(name)s") % {"name": "post[raw]"})
     # Discourse's edit_reason is accepted; our revisions keep before and after, not a reason.
-    title = params.get("title", nested_in="post") if post.number == 1 else None
+    title = params.get_text("title", nested_in="post", default=None) if post.number == 1 else None
     try:
         post = services.edit_post(request.user, post, raw, title=title)
     except ValidationError as error:
@@ -494,7 +501,7 @@ def post_actions(request):
         if moderation.has_flagged(request.user, post):
             return _forbidden(_("You have already flagged this post."))
         try:
-            services.flag_post(request.user, post, FLAG_REASONS[action], str(params.get("message") or ""))
+            services.flag_post(request.user, post, FLAG_REASONS[action], params.get_text("message"))
         except ValidationError as error:
             return _unprocessable("flag_post", error)
         flagged = action
@@ -544,7 +551,7 @@ def post_action_users(request):
 def topic_status(request, topic_id: int):
     topic = _readable_topic(request, topic_id)
     params = Params(request)
-    status = params.get("status")
+    status = params.get_text("status", default=None)
     enabled = params.get_bool("enabled")
     if enabled is None:
         raise bad_parameter(_("param is missing or the value is empty: %(name)s") % {"name": "enabled"})
@@ -572,9 +579,12 @@ def _parse_until(value):
         return None
     from django.utils.dateparse import parse_date, parse_datetime
 
-    parsed = parse_datetime(str(value))
-    if parsed is None and (day := parse_date(str(value))):
-        parsed = timezone.datetime(day.year, day.month, day.day)
+    try:
+        parsed = parse_datetime(str(value))
+        if parsed is None and (day := parse_date(str(value))):
+            parsed = timezone.datetime(day.year, day.month, day.day)
+    except ValueError:  # well formed but impossible: 2026-13-45
+        parsed = None
     if parsed is None:
         raise bad_parameter(_("until must be a date such as 2026-05-17."))
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed

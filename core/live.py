@@ -73,8 +73,18 @@ def is_after(candidate: str, cursor: str) -> bool:
     return parse_id(candidate) > parse_id(cursor)
 
 
+# Redis stream ids are two unsigned 64-bit numbers; a millisecond part more than a day ahead of
+# the clock is no id this server gave out (a client would wait for it forever).
+MAX_ID_PART = 2**64 - 1
+MAX_ID_AHEAD_MS = 24 * 3600 * 1000
+
+
 def valid_id(value: str) -> bool:
-    return bool(STREAM_ID_RE.match(value))
+    """An id Redis accepts and this server could have sent; anything else starts fresh."""
+    if not STREAM_ID_RE.match(value):
+        return False
+    ms, seq = parse_id(value)
+    return ms <= time.time() * 1000 + MAX_ID_AHEAD_MS and seq <= MAX_ID_PART
 
 
 def encode_cursor(channels: list[str], cursors: dict[str, str]) -> str:

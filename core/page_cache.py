@@ -117,7 +117,7 @@ def _cacheable_request(request) -> bool:
     return not request.user.is_authenticated
 
 
-def _stamp(scopes: list[str]) -> str | None:
+def stamp(scopes: list[str]) -> str | None:
     """The current versions of the site and these scopes, as one string (None: cache away)."""
     keys = [_version_key(scope) for scope in [SITE, *scopes]]
     versions = cache.get_many(keys)
@@ -132,10 +132,10 @@ def _stamp(scopes: list[str]) -> str | None:
 
 
 def _page_key(request, scopes: list[str]) -> str | None:
-    stamp = _stamp(scopes)
-    if stamp is None:
+    versions = stamp(scopes)
+    if versions is None:
         return None
-    return f"{KEY_PREFIX}:p:{get_language()}:{stamp}:{request.get_full_path()}"
+    return f"{KEY_PREFIX}:p:{get_language()}:{versions}:{request.get_full_path()}"
 
 
 def _stored(request, response) -> tuple[bytes, str] | None:
@@ -226,6 +226,31 @@ class DropsPagesAdmin:
         changed(site=True)
 
 
+def kept(name: str, scopes: list[str], compute: Callable[[], object], *, timeout: int = MAX_AGE * 10):
+    """``compute()``, kept until the site or one of ``scopes`` changes (or ``timeout`` passes).
+
+    ``name`` says what it is (with whatever it depends on besides the scopes). Without the cache
+    it simply computes; a cache error never fails the caller.
+    """
+    key = None
+    try:
+        versions = stamp(scopes)
+        if versions is not None:
+            key = f"{KEY_PREFIX}:kept:{versions}:{name}"
+            value = cache.get(key)
+            if value is not None:
+                return value
+    except Exception:  # noqa: BLE001 - no cache: compute
+        logger.warning("page cache unavailable for %s", name, exc_info=True)
+    value = compute()
+    if key is not None:
+        try:
+            cache.set(key, value, timeout=timeout)
+        except Exception:  # noqa: BLE001
+            logger.warning("page cache: could not keep %s", name, exc_info=True)
+    return value
+
+
 def cached_count(queryset, *, scope: str = LISTS) -> int:
     """`queryset.count()`, kept until `scope` (by default any topic list) changes.
 
@@ -235,15 +260,4 @@ def cached_count(queryset, *, scope: str = LISTS) -> int:
     """
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
     digest = hashlib.sha1(f"{sql}|{params!r}".encode(), usedforsecurity=False).hexdigest()
-    try:
-        stamp = _stamp([scope])
-        if stamp is not None:
-            key = f"{KEY_PREFIX}:count:{stamp}:{digest}"
-            count = cache.get(key)
-            if count is None:
-                count = queryset.count()
-                cache.set(key, count, timeout=MAX_AGE * 10)
-            return count
-    except Exception:  # noqa: BLE001 - no cache: count
-        logger.warning("list count cache unavailable", exc_info=True)
-    return queryset.count()
+    return kept(f"count:{digest}", [scope], queryset.count)

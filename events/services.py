@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core import clean
+
 from . import banner, emails, linked, permissions
 from .models import (
     REMINDER_OFFSETS,
@@ -60,6 +62,20 @@ EDITABLE_FIELDS = {
 }
 
 
+# Shown as headings and in lists: one visible line, no bidi override (core/clean.py).
+LINE_FIELDS = ("title", "title_es", "title_fr", "venue")
+
+
+def _clean_text_fields(fields: dict) -> dict:
+    """The cleaning rule for what staff type: titles are lines, other text refuses control characters."""
+    for name, value in fields.items():
+        if isinstance(value, str):
+            fields[name] = (
+                clean.clean_line(value, name) if name in LINE_FIELDS else clean.check_text(value, name)
+            )
+    return fields
+
+
 class RegistrationRefused(PermissionDenied):
     """Raised with a message for the person: why they cannot register."""
 
@@ -91,7 +107,7 @@ def create_event(actor, **fields) -> Event:
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"Not editable: {sorted(unknown)}")
-    event = Event(**fields)
+    event = Event(**_clean_text_fields(fields))
     if not event.slug:
         event.slug = unique_slug(event.title)
     event.full_clean()
@@ -114,6 +130,7 @@ def update_event(event: Event, actor, **changes) -> Event:
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"Not editable: {sorted(unknown)}")
+    _clean_text_fields(changes)
     with transaction.atomic():
         current = Event.objects.select_for_update().get(pk=event.pk)
         old_start, old_end, old_status = current.starts_at, current.ends_at, current.status

@@ -15,11 +15,20 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
+from core import csp
 
 from . import calendar as ical
 from . import linked, permissions, presence, services, stream_check
 from .forms import EventForm, ForumLinksForm, MessageForm, RegisterForm, SessionForm, SpeakerForm
-from .models import Event, EventStatus, Registration, RegistrationStatus, Session, Speaker
+from .models import (
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    Session,
+    Speaker,
+    validate_stream_url,
+)
 
 PAST_EVENTS_SHOWN = 20
 
@@ -129,9 +138,22 @@ def _agenda_days(event: Event, sessions: list[Session]) -> list[tuple]:
     return sorted(days.items())
 
 
+def _detail_page(request, context: dict, status: int = 200):
+    """The event page; its live version may frame the stream player's host, and only that one."""
+    response = render(request, "events/detail.html", context, status=status)
+    event = context["event"]
+    if context["live_preview"] and event.stream_url:
+        try:
+            validate_stream_url(event.stream_url)  # stored before the allowlist? never framed
+        except ValidationError:
+            return response
+        csp.allow_frames(response, [csp.origin(event.stream_url)])
+    return response
+
+
 def event_detail(request, slug: str):
     event = _get_event(request, slug)
-    return render(request, "events/detail.html", _detail_context(request, event))
+    return _detail_page(request, _detail_context(request, event))
 
 
 @require_POST
@@ -147,8 +169,7 @@ def register(request, slug: str):
         )
     except services.RegistrationRefused as refusal:
         messages.error(request, str(refusal))
-        response = render(request, "events/detail.html", _detail_context(request, event, form), status=403)
-        return response
+        return _detail_page(request, _detail_context(request, event, form), status=403)
     if registration.status == RegistrationStatus.REGISTERED:
         messages.success(request, _("You are registered. We have emailed you a calendar file."))
     else:
@@ -199,7 +220,7 @@ def live_reply(request, slug: str):
         context = _detail_context(request, event, composer=composer)
         if request.htmx:
             return render(request, "events/_live_discussion.html", context, status=400)
-        return render(request, "events/detail.html", context, status=400)
+        return _detail_page(request, context, status=400)
     notice = (
         _("Your reply is saved and waits for a moderator's approval before others see it.")
         if held

@@ -15,7 +15,7 @@ from django.utils import timezone
 from core import page_cache
 
 from . import search
-from .models import Post, Topic
+from .models import Post, Topic, recent_poster_ids
 from .services import _tree_position, cook
 
 SAMPLE_TEXTS = [
@@ -94,6 +94,7 @@ def bulk_add_replies(
             posts_count=posts_count,
             replies_count=posts_count - 1,
             participants_count=participants,
+            recent_poster_ids=recent_poster_ids(topic.pk, topic.author_id),
             last_poster=last_author,
             last_posted_at=now,
             bumped_at=now,

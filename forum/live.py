@@ -5,8 +5,15 @@ Channels, registered in ForumConfig.ready():
 - ``/topic/<id>``: whoever may read the topic. Events ``post_created``, ``post_edited``,
   ``post_liked``, ``post_hidden``, ``post_shown``, ``post_withdrawn``, ``topic_state``,
   ``topic_changed``.
-- ``/category/<id>``: whoever may read the category. Event ``topic_created``.
-- ``/latest``: everyone. Event ``topic_created``.
+- ``/category/<id>``: whoever may read the category. Event ``topic_created`` (listed topics).
+- ``/latest``: everyone. Event ``topic_created`` for listed topics of categories open to everyone.
+- ``/latest/signed_in``, ``/latest/verified``: ``topic_created`` for listed topics of categories
+  open to signed-in members, or to verified officials; read by those who may read them.
+- ``/latest/moderators``: ``topic_created`` for unlisted topics; moderators only.
+
+Each new topic goes to the one audience channel that matches who may see it in the lists, so a
+subscriber never learns that a topic it may not see exists, or when it appeared: the pages
+subscribe to :func:`latest_channels` of their reader.
 
 Payloads carry ids, numbers and counts, never text: a reader of ``/latest`` learns that some
 topic was created, and asks a permission-checked view (forum/live_views.py) what it may see.
@@ -22,7 +29,7 @@ from core import live, page_cache
 from core.live import publish_many_on_commit, publish_on_commit, register_channel
 
 from . import permissions
-from .models import Category, Post, Topic
+from .models import Category, Post, ReadAccess, Topic
 
 
 def topic_channel(topic_id: int) -> str:
@@ -34,6 +41,15 @@ def category_channel(category_id: int) -> str:
 
 
 LATEST = "/latest"
+SIGNED_IN_LATEST = "/latest/signed_in"
+VERIFIED_LATEST = "/latest/verified"
+MODERATORS_LATEST = "/latest/moderators"
+# Who may see a listed topic in the lists, by its category's read access -> where it is announced.
+AUDIENCE_CHANNELS = {
+    ReadAccess.EVERYONE: LATEST,
+    ReadAccess.SIGNED_IN: SIGNED_IN_LATEST,
+    ReadAccess.VERIFIED: VERIFIED_LATEST,
+}
 
 
 def _object_id(channel: str) -> int | None:
@@ -57,9 +73,44 @@ def may_read_category_channel(user, channel: str) -> bool:
     return category is not None and permissions.can_read_category(user, category)
 
 
+def latest_channels(user) -> list[str]:
+    """The new-topic channels this person may follow: one per audience they belong to."""
+    channels = [AUDIENCE_CHANNELS[level] for level in permissions.readable_access_levels(user)]
+    if permissions.is_moderator(user):
+        channels.append(MODERATORS_LATEST)
+    return channels
+
+
+def list_channels(user, category: Category | None = None) -> list[str]:
+    """What a topic list page follows for its "N new topics" bar (templates/forum/latest.html)."""
+    if category is None:
+        return latest_channels(user)
+    channels = [category_channel(category.pk)]
+    if permissions.is_moderator(user):
+        channels.append(MODERATORS_LATEST)  # unlisted topics; the count view keeps this category's
+    return channels
+
+
 def may_read_latest(user, channel: str) -> bool:
-    # Only "/latest" itself: nothing is published below it.
-    return channel == LATEST
+    if channel == LATEST:
+        return True
+    return channel in latest_channels(user)
+
+
+def announcement_channels(topic: Topic) -> list[str]:
+    """Where a new topic is announced: the channels of exactly those who may see it listed."""
+    if topic.unlisted:
+        return [MODERATORS_LATEST]
+    category = topic.category
+    channels = [AUDIENCE_CHANNELS.get(category.read_access, MODERATORS_LATEST), category_channel(category.pk)]
+    # A sub-category may be narrower than its parent: its readers only hear of it there.
+    if category.parent_id and _breadth(category.read_access) >= _breadth(category.parent.read_access):
+        channels.append(category_channel(category.parent_id))
+    return channels
+
+
+def _breadth(read_access: str) -> int:
+    return {ReadAccess.EVERYONE: 2, ReadAccess.SIGNED_IN: 1}.get(read_access, 0)
 
 
 def register_channels() -> None:
@@ -101,11 +152,7 @@ def post_created(post: Post) -> None:
 def topic_created(topic: Topic) -> None:
     data = {"topic_id": topic.pk}
     page_cache.changed(topic_ids=[topic.pk])
-    category = topic.category
-    channels = [LATEST, category_channel(category.pk)]
-    if category.parent_id:
-        channels.append(category_channel(category.parent_id))
-    publish_many_on_commit((channel, "topic_created", data) for channel in channels)
+    publish_many_on_commit((channel, "topic_created", data) for channel in announcement_channels(topic))
 
 
 def post_edited(post: Post) -> None:

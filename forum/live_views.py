@@ -14,6 +14,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core import clean
+
 from . import permissions, reading
 from .models import Highlight, Topic
 from .views import _composer_context
@@ -30,10 +32,10 @@ def _topic(request, topic_id: int) -> Topic:
 
 
 def _number(request, name: str) -> int | None:
-    try:
-        return max(0, int(request.GET[name]))
-    except (KeyError, ValueError):
-        return None
+    number = clean.bounded_int(
+        request.GET.get(name), minimum=-clean.MAX_DB_INT, maximum=clean.MAX_DB_INT - 1000
+    )
+    return None if number is None else max(0, number)
 
 
 @never_cache
@@ -85,11 +87,11 @@ def topic_composer(request, topic_id: int):
 def new_topics(request):
     """``?id=..&id=..`` (from ``topic_created`` events), optionally ``category`` or ``tag``:
     how many of those topics this person may see in that list, and the words for the bar."""
-    ids = [int(value) for value in request.GET.getlist("id")[:MAX_TOPIC_IDS] if value.isdigit()]
+    numbers = (clean.bounded_int(value, minimum=1) for value in request.GET.getlist("id")[:MAX_TOPIC_IDS])
+    ids = [number for number in numbers if number is not None]
     topics = permissions.visible_topics(request.user).filter(pk__in=ids)
-    category = request.GET.get("category", "")
-    if category.isdigit():
-        topics = topics.filter(Q(category_id=int(category)) | Q(category__parent_id=int(category)))
+    if category := clean.bounded_int(request.GET.get("category"), minimum=1):
+        topics = topics.filter(Q(category_id=category) | Q(category__parent_id=category))
     if tag := request.GET.get("tag"):
         topics = topics.filter(tags__name=tag)
     count = topics.distinct().count() if ids else 0

@@ -21,6 +21,7 @@ TITLE_MIN_LENGTH = 15
 TITLE_MAX_LENGTH = 255
 RAW_MAX_LENGTH = 32_000
 MAX_TAGS = 5
+RECENT_POSTERS = 5
 # Tree paths hold zero-padded post numbers so that ordering by path is tree order.
 PATH_DIGITS = 7
 FORUM_LANGUAGES = ("en", "es", "fr")
@@ -170,6 +171,9 @@ class Topic(models.Model):
     likes_count = models.PositiveIntegerField(default=0)
     views_count = models.PositiveIntegerField(default=0)
     participants_count = models.PositiveIntegerField(default=0)
+    # Up to RECENT_POSTERS people other than the author who posted most recently, latest first:
+    # the faces in topic lists, kept by the posting services so lists need no per-topic query.
+    recent_poster_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("topic")
@@ -199,6 +203,13 @@ class Topic(models.Model):
     @property
     def localized_announcement(self) -> str:
         return self.announcement.get(current_language()) or self.announcement.get("en", "")
+
+    def with_recent_poster(self, user_id: int) -> list[int]:
+        """recent_poster_ids after `user_id` posts (the author is shown apart, never listed)."""
+        ids = [pk for pk in self.recent_poster_ids or [] if pk != user_id]
+        if user_id == self.author_id:
+            return ids[:RECENT_POSTERS]
+        return [user_id, *ids][:RECENT_POSTERS]
 
     def is_scheduled_now(self, now=None) -> bool:
         """Still waiting to open: scheduled and opens_at not reached (checked at request time)."""
@@ -370,6 +381,43 @@ class ReadMarker(models.Model):
         return f"{self.user_id} read all at {self.all_read_at}"
 
 
+class TagLabel(models.Model):
+    """A tag's display name in each language; the tag's name (its slug, in URLs) never changes."""
+
+    tag = models.OneToOneField("taggit.Tag", on_delete=models.CASCADE, related_name="forum_label")
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    name_es = models.CharField(_("name (Spanish)"), max_length=100, blank=True)
+    name_fr = models.CharField(_("name (French)"), max_length=100, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tag name")
+        verbose_name_plural = _("tag names")
+
+    def __str__(self) -> str:
+        return self.name_en or self.tag.name
+
+    def for_language(self, language: str) -> str:
+        return getattr(self, f"name_{language}", "") or self.name_en
+
+
+def tag_label(tag) -> str:
+    """The tag as the reader should see it: its name in their language, else its English name, else its slug.
+
+    From forum.tag_labels' copy of every label (no query on a page; the table is small).
+    """
+    from .tag_labels import labels_by_name
+
+    name = getattr(tag, "name", tag)  # a Tag or its name
+    names = labels_by_name().get(name)
+    if not names:
+        return name
+    return names.get(current_language()) or names.get("en") or name
+
+
 class Draft(models.Model):
     """A composer's text kept on the server, so it survives a reload or a change of device."""
 
@@ -476,6 +524,7 @@ class ModerationAction(models.TextChoices):
     MOVE = "move", _("Moved to another category")
     RENAME = "rename", _("Renamed")
     RETAG = "retag", _("Retagged")
+    TAG_NAMES = "tag_names", _("Named a tag in each language")
     HIDE = "hide", _("Hid a post")
     UNHIDE = "unhide", _("Showed a post again")
     WITHDRAW = "withdraw", _("Withdrew another's post")
@@ -688,3 +737,15 @@ class NotificationJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} post {self.post_id}"
+
+
+def recent_poster_ids(topic_id: int, author_id: int) -> list[int]:
+    """Topic.recent_poster_ids computed from the posts (after moves, merges, seeding)."""
+    rows = (
+        Post.objects.filter(topic_id=topic_id)
+        .exclude(author_id=author_id)
+        .values("author_id")
+        .annotate(latest=models.Max("number"))
+        .order_by("-latest")[:RECENT_POSTERS]
+    )
+    return [row["author_id"] for row in rows]

@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts import permissions as accounts_permissions
-from core import page_cache
+from core import clean, page_cache
 
 from . import live as forum_live
 from . import notify, permissions, search
@@ -46,6 +46,7 @@ from .models import (
     Topic,
     TopicRedirect,
     TopicSummary,
+    recent_poster_ids,
 )
 
 # --- Settings (all optional; the defaults are the product's rules) --------------------------
@@ -81,6 +82,7 @@ def log_action(
     target_user=None,
     reason: str = "",
     details: dict | None = None,
+    label: str = "",
 ) -> ModerationLogEntry:
     """Record one moderator, staff or system action (actor None = the system). Any service may call."""
     if post is not None and topic is None:
@@ -91,8 +93,7 @@ def log_action(
         label = f"{topic.title} #{post.number}" if topic else str(post)
     elif topic is not None:
         label = topic.title
-    else:
-        label = ""
+    reason = clean.strip_controls(reason)
     return ModerationLogEntry.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
@@ -155,7 +156,7 @@ def flag_post(user, post: Post, reason: str, message: str = "") -> Flag:
     check_flag(user, post)
     if reason not in FlagReason.values:
         raise ValidationError({"reason": _("Choose why you flag this post.")})
-    message = (message or "").strip()[:1000]
+    message = clean.strip_controls(message).strip()[:1000]
     if reason == FlagReason.NOTIFY_MODERATORS and not message:
         raise ValidationError({"message": _("Tell the moderators what is wrong with this post.")})
     try:
@@ -255,7 +256,7 @@ def resolve_review(moderator, item: ReviewItem, decision: str, reason: str = "")
         )
         _check_can_act(moderator, item)
         post = item.post
-        reason = (reason or "").strip()
+        reason = clean.strip_controls(reason).strip()
         if item.kind == ReviewKind.FLAGGED_POST:
             if decision == ReviewState.AGREED:
                 why = reason or _("A moderator agreed with the flags on this post.")
@@ -363,7 +364,8 @@ def check_posting(user, raw: str, *, kind: str = "reply", idempotency_key=None) 
         else:
             message = _("You have posted %(cap)d times today, the most for one day. Try again tomorrow.")
         raise ValidationError({"form": message % {"cap": cap}})
-    text = (raw or "").replace("\r\n", "\n").strip()
+    raw = clean.strip_controls(raw)  # as the service will store it
+    text = raw.strip()
     if (
         text
         and Post.objects.filter(
@@ -463,7 +465,7 @@ def _check_can_restrict(moderator, person) -> None:
 def silence_user(moderator, person, until: datetime, reason: str):
     """The person cannot post until `until`; they see the reason where they would write. Moderators."""
     _check_can_restrict(moderator, person)
-    reason = (reason or "").strip()
+    reason = clean.strip_controls(reason).strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason the person will see.")})
     if until <= timezone.now():
@@ -498,7 +500,7 @@ def unsilence_user(moderator, person):
 def suspend_user(moderator, person, until: datetime, reason: str):
     """The person cannot sign in until `until` and is told why when they try. Moderators."""
     _check_can_restrict(moderator, person)
-    reason = (reason or "").strip()
+    reason = clean.strip_controls(reason).strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason the person will see.")})
     if until <= timezone.now():
@@ -601,6 +603,7 @@ def recount_topic(topic_id: int) -> None:
         "replies_count": max(0, totals["count"] - 1),
         "likes_count": totals["likes"],
         "participants_count": totals["people"],
+        "recent_poster_ids": recent_poster_ids(topic_id, topic.author_id),
         # Numbers are never handed out twice, so moved-away numbers stay used.
         "highest_post_number": max(topic.highest_post_number, totals["highest"]),
     }
@@ -821,18 +824,26 @@ def write_summary(moderator, topic: Topic, raw: str) -> TopicSummary:
 
 
 def topic_panel(topic: Topic) -> dict:
-    """What the topic page shows above the posts: the summary and the highlights (two queries)."""
-    summary = TopicSummary.objects.filter(topic=topic).select_related("updated_by").first()
-    highlights = list(
-        Highlight.objects.filter(topic=topic, post__state=PostState.VISIBLE)
-        .select_related("post__author__organisation")
-        .order_by("post__number")
-    )
-    return {
-        "topic_summary": summary,
-        "highlights": highlights,
-        "highlighted_numbers": {h.post.number for h in highlights},
-    }
+    """What the topic page shows above the posts: the summary and the highlights.
+
+    Two queries, kept in the cache until the topic or the site changes (a summary written, a
+    post highlighted or hidden, an author's name: core.page_cache versions).
+    """
+
+    def panel() -> dict:
+        summary = TopicSummary.objects.filter(topic=topic).select_related("updated_by").first()
+        highlights = list(
+            Highlight.objects.filter(topic=topic, post__state=PostState.VISIBLE)
+            .select_related("post__author__organisation")
+            .order_by("post__number")
+        )
+        return {
+            "topic_summary": summary,
+            "highlights": highlights,
+            "highlighted_numbers": {h.post.number for h in highlights},
+        }
+
+    return page_cache.kept(f"topic-panel:{topic.pk}", [page_cache.topic_scope(topic.pk)], panel)
 
 
 def text_fingerprint(text: str) -> str:

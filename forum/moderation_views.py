@@ -585,3 +585,31 @@ def insights_csv(request):
         for row in table.rows:
             writer.writerow([table.key, _csv_safe(str(row[0])), *row[1:], *([""] * (3 - len(row)))])
     return response
+
+
+@moderator_required
+def tag_names(request, name: str):
+    """A tag's display name in each language (its slug, in URLs, stays as it is)."""
+    from taggit.models import Tag
+
+    from .models import FORUM_LANGUAGES, TagLabel
+
+    tag = get_object_or_404(Tag, name=name)
+    label = TagLabel.objects.filter(tag=tag).first()
+    if request.method == "POST":
+        services.set_tag_names(
+            tag,
+            {language: request.POST.get(f"name_{language}", "") for language in FORUM_LANGUAGES},
+            by=request.user,
+        )
+        messages.success(request, _("The names of #%(tag)s are saved.") % {"tag": tag.name})
+        return redirect("forum:tag_names", name=tag.name)
+    names = {
+        language: getattr(label, f"name_{language}", "") if label else "" for language in FORUM_LANGUAGES
+    }
+    fields = [
+        ("en", _("Name in English"), names["en"]),
+        ("es", _("Name in Spanish"), names["es"]),
+        ("fr", _("Name in French"), names["fr"]),
+    ]
+    return render(request, "forum/moderation/tag_names.html", {"tag": tag, "fields": fields})

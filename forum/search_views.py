@@ -3,10 +3,13 @@
 import time
 
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+
+from accounts import avatars
+from core import clean
 
 from . import permissions
 from .models import TopicStatus
@@ -45,11 +48,18 @@ def _rate_message(wait: int) -> str:
     ) % {"seconds": wait}
 
 
+# Far beyond the last page of any search, small enough to stay a valid OFFSET.
+MAX_PAGE = 10_000
+
+
 def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page") or 1))
-    except ValueError:
+    value = request.GET.get("page") or "1"
+    page = clean.bounded_int(value, minimum=-clean.MAX_DB_INT)
+    if page is None:
         return 1
+    if page > MAX_PAGE:
+        raise Http404(_("There is no such page of results."))
+    return max(1, page)
 
 
 def _query(request):
@@ -108,7 +118,7 @@ def discourse_payload(request, term: str, results: SearchResults) -> dict:
                 "id": post.pk,
                 "name": author.name,
                 "username": author.username,
-                "avatar_template": "",
+                "avatar_template": avatars.template(author),
                 "created_at": post.created_at.isoformat(),
                 "like_count": post.like_count,
                 # HTML-safe, as Discourse's pg-headline blurbs are: escaped text, highlights in spans.

@@ -298,7 +298,19 @@ def seed_forum(*, opens_at: datetime | None = None, reschedule: bool = False) ->
             elif topic.status == TopicStatus.SCHEDULED:
                 services.open_topic(topic)
         topics.append(topic)
+    _name_tags(data.get("tag_labels", {}))
     return topics
+
+
+def _name_tags(labels: dict) -> None:
+    """Tags' names in each language, for tags that have none yet (moderators' names are kept)."""
+    from taggit.models import Tag
+
+    from .models import TagLabel
+
+    named = set(TagLabel.objects.values_list("tag__name", flat=True))
+    for tag in Tag.objects.filter(name__in=labels).exclude(name__in=named):
+        services.set_tag_names(tag, labels[tag.name])
 
 
 def _add_demo_replies(topic: Topic, replies) -> None:

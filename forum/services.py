@@ -25,11 +25,11 @@ from django.utils.translation import gettext as _
 from taggit.models import Tag
 
 from accounts import permissions as accounts_permissions
-from core import page_cache
+from core import clean, page_cache
 from core.markdown import render
 
 from . import live as forum_live
-from . import notify, permissions, search, view_counts, watching
+from . import notify, permissions, search, tag_labels, view_counts, watching
 from .models import (
     MAX_TAGS,
     PATH_DIGITS,
@@ -66,8 +66,12 @@ VISIT_GAP = timedelta(minutes=30)
 
 
 def normalise_title(title: str) -> str:
-    """Collapse runs of whitespace; check the length a reader needs (15-255 characters)."""
-    title = " ".join((title or "").split())
+    """Collapse runs of whitespace; check the length a reader needs (15-255 characters).
+
+    The cleaning rule of core/clean.py applies: no control character, no bidi override, and
+    something visible (zero-width characters are dropped before the length is counted).
+    """
+    title = clean.clean_line(title, "title")
     if len(title) < TITLE_MIN_LENGTH:
         raise ValidationError(
             {"title": _("Write a title of at least %(min)d characters.") % {"min": TITLE_MIN_LENGTH}}
@@ -83,7 +87,8 @@ def normalise_title(title: str) -> str:
 
 
 def clean_raw(raw: str) -> str:
-    raw = (raw or "").replace("\r\n", "\n")
+    """A post body: control characters pasted with the text are dropped (core/clean.py)."""
+    raw = clean.strip_controls(raw)
     if not raw.strip():
         raise ValidationError({"raw": _("Write something before posting.")})
     if len(raw) > RAW_MAX_LENGTH:
@@ -169,7 +174,7 @@ def create_category(
     """
     if not accounts_permissions.is_staff(by):
         raise PermissionDenied(_("Only staff can create categories."))
-    name = " ".join((name or "").split())[:100]
+    name = clean.clean_line(name, "name")[:100]
     if not name:
         raise ValidationError({"name": _("Give the category a name.")})
     slug = slugify(slug or name)[:100]
@@ -332,6 +337,7 @@ def create_reply(
             posts_count=F("posts_count") + 1,
             replies_count=F("replies_count") + 1,
             participants_count=F("participants_count") + (1 if new_participant else 0),
+            recent_poster_ids=locked.with_recent_poster(author.pk),
             bumped_at=now,
             last_posted_at=now,
             last_poster=author,
@@ -411,6 +417,7 @@ def withdraw_post(user, post: Post) -> Post:
 def hide_post(moderator, post: Post, reason: str = "") -> Post:
     """A moderator hides a post; a placeholder stays. Moderators only."""
     permissions.check_moderator(moderator)
+    reason = clean.strip_controls(reason)
     Post.objects.filter(pk=post.pk).update(
         state=PostState.HIDDEN, hidden_reason=reason[:500], hidden_by=HiddenBy.MODERATOR
     )
@@ -473,8 +480,9 @@ def save_draft(
     """Keep the composer's text on the server (any device restores it). Empty text discards it."""
     if not user.is_authenticated:
         return None
-    raw = (raw or "")[: RAW_MAX_LENGTH + 1000]
-    title = (title or "")[:TITLE_MAX_LENGTH]
+    key = clean.strip_controls(key)
+    raw = clean.strip_controls(raw)[: RAW_MAX_LENGTH + 1000]
+    title = clean.strip_controls(title)[:TITLE_MAX_LENGTH]
     if not raw.strip() and not title.strip():
         discard_draft(user, key)
         return None
@@ -687,6 +695,28 @@ def retag_topic(topic: Topic, tags: Iterable[str], *, by=None) -> Topic:
     return topic
 
 
+def set_tag_names(tag: Tag, names: dict[str, str], *, by=None):
+    """Name a tag in each language ({"en": ..., "es": ..., "fr": ...}; blank: shown as its slug).
+
+    The tag's own name (its slug, in every URL) is unchanged. Moderators or the system.
+    """
+    from .models import FORUM_LANGUAGES, TagLabel
+
+    _check_actor(by)
+    values = {f"name_{language}": (names.get(language) or "").strip()[:100] for language in FORUM_LANGUAGES}
+    label, _created = TagLabel.objects.update_or_create(
+        tag=tag, defaults={**values, "updated_by": by, "updated_at": timezone.now()}
+    )
+    if by is not None:
+        log_action(
+            by, ModerationAction.TAG_NAMES, label=f"#{tag.name}", details={"tag": tag.name, "names": values}
+        )
+    transaction.on_commit(tag_labels.changed)
+    tag_labels.changed()
+    page_cache.changed(site=True)  # every list and topic page showing the tag
+    return label
+
+
 def archive_topic(topic: Topic, *, by=None) -> Topic:
     """Keep the topic for reading only, unpinned. Moderators or the system."""
     _check_actor(by)
@@ -749,7 +779,11 @@ def set_topic_announcement(topic: Topic, texts: dict[str, str], *, url: str = ""
     _check_actor(by)
     if url and not (url.startswith("/") and not url.startswith("//")) and not url.startswith("https://"):
         raise ValidationError({"url": _("Use a link on this site or an https address.")})
-    texts = {language: " ".join(text.split())[:300] for language, text in texts.items() if text.strip()}
+    texts = {
+        language: clean.clean_line(text, "announcement")[:300]
+        for language, text in texts.items()
+        if text.strip()
+    }
     Topic.objects.filter(pk=topic.pk).update(announcement=texts, announcement_url=url if texts else "")
     page_cache.changed(topic_ids=[topic.pk])
     topic.refresh_from_db()

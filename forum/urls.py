@@ -39,6 +39,7 @@ urlpatterns = [
     path("c/<slug:slug>/<int:category_id>.rss", feeds.CategoryFeed(), name="category_rss"),
     path("c/<slug:slug>/<int:category_id>.atom", feeds.CategoryAtomFeed(), name="category_atom"),
     path("tag/<str:name>", cached_list(views.tag), name="tag"),
+    path("tag/<str:name>/names", moderation_views.tag_names, name="tag_names"),
     path("new-topic", views.new_topic, name="new_topic"),
     path("t/<slug:slug>/<int:topic_id>", topic, name="topic"),
     path("t/<slug:slug>/<int:topic_id>.rss", feeds.TopicFeed(), name="topic_rss"),

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
-from core import page_cache, timezones
+from core import clean, page_cache, timezones
 from core.markdown import render as render_markdown
 
 from . import live as forum_live
@@ -40,6 +40,7 @@ from .models import (
     PostState,
     Topic,
     current_language,
+    tag_label,
 )
 
 TOP_PERIODS = {
@@ -82,7 +83,9 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
         paginator.count = page_cache.cached_count(queryset)
     page = paginator.get_page(request.GET.get("page"))
     topics = list(page.object_list)
+    reading.attach_tags(topics)
     reading.annotate_unread(topics, user, marker)
+    reading.attach_posters(topics)
     _list_changes_at(request, topics)
     querystring = request.GET.copy()
     querystring.pop("page", None)
@@ -99,6 +102,8 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
         "posting_block_reason": permissions.posting_block_reason(user) if user.is_authenticated else None,
         **(extra or {}),
     }
+    # The new-topic channels of this reader's audiences: nothing about topics they may not see.
+    context["live_channels"] = forum_live.list_channels(user, context.get("category"))
     return render(request, "forum/latest.html", context)
 
 
@@ -178,9 +183,9 @@ def tag(request, name: str):
     return _topic_list(
         request,
         queryset,
-        title=_("Topics tagged %(tag)s") % {"tag": name},
+        title=_("Topics tagged %(tag)s") % {"tag": tag_label(name)},
         kind="tag",
-        extra={"tag": name},
+        extra={"tag": name, "may_name_tag": permissions.is_moderator(request.user)},
     )
 
 
@@ -195,7 +200,13 @@ def mark_all_read(request):
 
 def _safe_next(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    # A path on this site only: "a b" would be taken for a URL name, a control character breaks headers.
+    if (
+        target
+        and target.startswith("/")
+        and not clean.has_control_characters(target)
+        and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    ):
         return target
     return default
 
@@ -250,10 +261,7 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
             page_cache.valid_until(request, moment)
 
     if "page" in request.GET:
-        try:
-            page_number = int(request.GET["page"])
-        except ValueError:
-            page_number = 1
+        page_number = _int(request.GET["page"]) or 1
     else:
         page_number = reading.page_for_post(post_number or 1)
     page = reading.post_page(topic, page_number)
@@ -301,18 +309,14 @@ def _last_visit_marker(state, topic: Topic) -> int | None:
 def _topic_tree(request, topic: Topic):
     focus = None
     if request.GET.get("post"):
-        try:
-            number = int(request.GET["post"])
-        except ValueError:
-            raise Http404 from None
+        number = _int(request.GET["post"])
+        if number is None:
+            raise Http404
         focus = get_object_or_404(
             reading.with_reader_marks(topic.posts.select_related(*reading.POST_RELATED), request.user),
             number=number,
         )
-    try:
-        after = max(1, int(request.GET.get("after", 1)))
-    except ValueError:
-        after = 1
+    after = max(1, _int(request.GET.get("after", "1")) or 1)
     opening = None
     if focus is None and after == 1:
         opening = (
@@ -349,10 +353,8 @@ def reply(request, topic_id: int):
     reply_to = None
     number = request.POST.get("reply_to") or request.GET.get("to")
     if number:
-        try:
-            reply_to = topic.posts.select_related("author").filter(number=int(number)).first()
-        except ValueError:
-            reply_to = None
+        number = _int(number)
+        reply_to = topic.posts.select_related("author").filter(number=number).first() if number else None
         if reply_to is None:
             errors = {"reply_to": [_("That post is not in this topic.")]}
             return _reply_page(request, topic, None, request.POST.get("raw"), errors, status=400)
@@ -492,10 +494,8 @@ def _opens_at(value: str, zone) -> tuple[datetime | None, str | None]:
 
 
 def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """A whole number from a form or a query string; None when it is not one or overflows an id."""
+    return clean.bounded_int(value, minimum=-clean.MAX_DB_INT)
 
 
 # --- Posts ----------------------------------------------------------------------------------
@@ -516,7 +516,11 @@ def _post_actions_response(request, post: Post):
     """htmx: the post's action bar again; otherwise back to the post."""
     if request.htmx:
         post.refresh_from_db(fields=["like_count", "state"])
-        context = {"post": post, "topic": post.topic, **reading.post_context(request, post.topic, [post])}
+        context = {
+            "post": post,
+            "topic": post.topic,
+            **reading.post_context(request, post.topic, [post], whole_posts=False),
+        }
         return render(request, "forum/_post_actions.html", context)
     return redirect(_back_to(post))
 
@@ -756,7 +760,10 @@ def _parse_when(value: str | None):
     """A datetime-local value in the server's time zone (UTC), or None."""
     if not value:
         return None
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well formed but impossible: 2026-13-45 25:00
+        parsed = None
     if parsed is None:
         raise ValidationError({"when": _("Enter a date and time such as 2026-05-17 14:00.")})
     if timezone.is_naive(parsed):

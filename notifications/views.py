@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.clean import has_control_characters
+
 from . import services
 from .forms import EmailPreferencesForm
 from .models import Notification, NotificationKind
@@ -25,7 +27,12 @@ def notification_list(request):
 
 def _back(request):
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # A path on this site, with no control character (a newline would break the Location header).
+    if (
+        target.startswith("/")
+        and not has_control_characters(target)
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
         return HttpResponseRedirect(target)
     return redirect("notifications:list")
 

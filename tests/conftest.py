@@ -45,7 +45,10 @@ def _fresh_cache():
     """Rate-limit counters and cached pages never leak from one test to the next."""
     from django.core.cache import cache
 
+    from forum import tag_labels
+
     cache.clear()
+    tag_labels.forget()  # the per-process copy of tag names
     yield
 
 

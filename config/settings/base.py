@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "django_htmx",
     "taggit",
     "allauth",
@@ -46,7 +47,11 @@ MIDDLEWARE = [
     # First: a database that is down or a pool that is exhausted answers 503 with Retry-After.
     "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy on every response (core/csp.py, CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A path or query string with NUL or other control characters: 400 before any query.
+    "core.middleware.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -328,6 +333,35 @@ CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp, core/csp.py): this site's own files only, nothing inline
+# (no inline script, style element or style attribute), no frames but the live event page's
+# stream player (events/views.py), and no one may frame these pages. Avatars may come from the
+# media storage's address (CSP_MEDIA_ORIGINS, e.g. an S3 bucket). CSP_REPORT_ONLY=true sends the policy
+# as Content-Security-Policy-Report-Only (violations reported, nothing blocked), CSP_REPORT_URI
+# says where browsers report.
+_csp_media = env.list("CSP_MEDIA_ORIGINS", default=[])
+_csp_policy = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *_csp_media],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'", *_csp_media],
+        "frame-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        **({"report-uri": [env("CSP_REPORT_URI")]} if env("CSP_REPORT_URI", default="") else {}),
+    }
+}
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp_policy
+else:
+    CONTENT_SECURITY_POLICY = _csp_policy
 
 SITE_NAME = _("Metropolis Peer Learning Forum")
 # Absolute address of the site, for links in emails sent from background tasks.

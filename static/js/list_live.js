@@ -1,5 +1,5 @@
 /*
- * Topic lists, live: `topic_created` on /latest or /category/<id> (ids only, through live.js)
+ * Topic lists, live: `topic_created` on the reader's /latest channels or /category/<id> (ids only)
  * -> ask the server how many of those topics this reader may see in this list; if any, show
  * the "N new topics" bar, a link that reloads the list, and say it politely. Focus never moves.
  */
@@ -34,11 +34,12 @@
   function start() {
     bar = document.getElementById("new-topics-bar");
     if (!bar || !window.fetch) return;
-    var channel = bar.getAttribute("data-live-channels");
+    // One channel per audience the reader belongs to (forum/live.py: list_channels).
+    var channels = bar.getAttribute("data-live-channels").split(" ");
     document.addEventListener("live:topic_created", function (e) {
       var detail = e.detail || {};
       var topicId = (detail.data || {}).topic_id;
-      if (detail.channel !== channel || typeof topicId !== "number") return;
+      if (channels.indexOf(detail.channel) === -1 || typeof topicId !== "number") return;
       if (Object.keys(ids).length >= 100) return;  // The bar says enough already.
       ids[topicId] = true;
       window.clearTimeout(timer);

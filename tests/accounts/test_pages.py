@@ -371,9 +371,14 @@ def test_bad_avatars_are_refused_and_the_rest_is_kept(client_as, upload, message
     assert not client.user.avatar
 
 
-def test_profile_without_avatar_shows_initials(client):
+def test_profile_without_avatar_shows_a_letter_avatar(client):
+    from accounts import avatars
+
     person = UserFactory(display_name="Maria Souza")
-    assert ">MS</span>" in client.get(f"/u/{person.username}").content.decode()
+    page = client.get(f"/u/{person.username}").content.decode()
+    assert f'src="/letter_avatar/{person.username}/96/{avatars.version(person)}.svg"' in page
+    image = client.get(f"/letter_avatar/{person.username}/96/{avatars.version(person)}.svg")
+    assert ">MS</text>" in image.content.decode()
 
 
 def test_cannot_post_partial_explains_each_case(rf):

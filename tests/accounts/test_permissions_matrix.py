@@ -24,6 +24,7 @@ def expect(table, **overrides):
 MATRIX = [
     ("get", "/u/", EVERYONE),
     ("get", "/u/{official}", EVERYONE),
+    ("get", "/letter_avatar/{official}/48/x.svg", EVERYONE),
     ("post", "/u/{official}/revoke", expect(MODERATORS, moderator=302, staff=302)),
     ("get", "/profile/edit", SIGNED_IN),
     ("get", "/verification/", SIGNED_IN),

@@ -1,6 +1,7 @@
 """Who gets what from every moderation page: one row per view, one column per role."""
 
 import pytest
+from taggit.models import Tag
 
 from forum import services
 from forum.models import FlagReason, ReviewItem
@@ -42,6 +43,8 @@ MATRIX = {
     ),
     "highlight": ("post", "/posts/{post.pk}/highlight", None, MODERATORS_POST),
     "summary": ("get", "/t/{topic.pk}/summary", None, MODERATORS),
+    "tag_names": ("get", "/tag/matrix-tag/names", None, MODERATORS),
+    "tag_names_save": ("post", "/tag/matrix-tag/names", {"name_es": "Etiqueta"}, MODERATORS_POST),
     "surgery": ("get", "/t/{topic.pk}/surgery", None, MODERATORS),
     "digest": ("get", "/t/{topic.slug}/{topic.pk}/digest", None, expect(200)),
     "digest_md": ("get", "/t/{topic.slug}/{topic.pk}/digest.md", None, expect(200)),
@@ -64,6 +67,7 @@ def test_permission_matrix(client_as, view, role):
     post = services.create_reply(OfficialFactory(), topic, "An answer")
     services.flag_post(OfficialFactory(), post, FlagReason.SPAM)
     item = ReviewItem.objects.get(post=post)
+    Tag.objects.create(name="matrix-tag", slug="matrix-tag")
     client = client_as(role)
     names = {"topic": topic, "post": post, "author": author, "item": item}
     url = url.format(**names)

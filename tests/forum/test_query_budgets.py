@@ -21,19 +21,22 @@ pytestmark = pytest.mark.django_db
 BUDGETS = {
     # Signed in, the number of topics of latest/category/tag comes from the cache (no COUNT)
     # until a topic changes; anonymous, measured as rendered just after a change (with COUNT).
-    "latest": (4, 7),
-    "new": (4, 9),
-    "unread": (None, 9),
-    "top": (4, 8),
+    # Lists: +1 for the faces of the page's recent posters and their organisations (one query
+    # for the whole page, reading.attach_posters; the opening poster comes with the topic row).
+    "latest": (5, 8),
+    "new": (5, 10),
+    "unread": (None, 10),
+    "top": (5, 9),
     # Signed in, +1 for the person's watching level (forum/watching.py).
-    "category": (6, 10),
-    "tag": (4, 7),
-    # +2 for the summary and highlights panel, +1 on a post's address for moved-post redirects;
-    # signed in, +1 for the person's watching level of the topic and its category, +1 for their
-    # read position (likes and bookmarks come with the posts). Reading writes nothing: the view
-    # counter is buffered and rereading what was read already leaves the read position alone.
-    "topic": (5, 9),
-    "topic_last_page": (6, 10),
+    "category": (7, 11),
+    "tag": (5, 8),
+    # +2 for the summary and highlights panel (measured anonymous just after a change; signed in
+    # it comes from the cache until the topic changes), +1 on a post's address for moved-post
+    # redirects; signed in, +1 for the person's watching level of the topic and its category, +1
+    # for their read position (likes and bookmarks come with the posts). Reading writes nothing:
+    # the view counter is buffered and rereading what was read leaves the read position alone.
+    "topic": (5, 7),
+    "topic_last_page": (6, 8),
     "topic_tree": (5, 8),
     "topic_subtree": (4, 7),
     # Feeds are public; signed in, the verification-notice middleware reads the user row.

@@ -307,6 +307,8 @@ def test_seed_bench_makes_consistent_volume_data():
     from django.core.management import call_command
     from django.db.models import Count, Max
 
+    from forum.models import recent_poster_ids
+
     call_command("seed_bench", topics=5, posts=60, big_topic=30, verbosity=0, stdout=StringIO())
     topics = Topic.objects.filter(category__slug="bench").annotate(n=Count("posts"), top=Max("posts__number"))
     assert topics.count() == 5
@@ -315,6 +317,7 @@ def test_seed_bench_makes_consistent_volume_data():
         assert topic.posts_count == topic.n == topic.top == topic.highest_post_number
         assert topic.replies_count == topic.n - 1
         assert topic.participants_count == topic.posts.values("author").distinct().count()
+        assert topic.recent_poster_ids == recent_poster_ids(topic.pk, topic.author_id)
     # Every bulk post is searchable, as if the services had written it (bench/search.py relies on it).
     from forum import search
 

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from accounts.models import User, VerificationState
 from forum import search, services
 from forum.bulk import SAMPLE_TEXTS, bulk_add_replies
-from forum.models import Category, Post, Topic
+from forum.models import RECENT_POSTERS, Category, Post, Topic
 
 BATCH = 5000
 AUTHORS = 50
@@ -104,6 +104,7 @@ class Command(BaseCommand):
                             replies_count=size - 1,
                             likes_count=i % 17,
                             participants_count=min(size, len(authors)),
+                            recent_poster_ids=_recent_posters(authors, i, size),
                         )
                     )
                 Topic.objects.bulk_create(batch)
@@ -137,3 +138,16 @@ class Command(BaseCommand):
                 # Bulk inserts bypass the services: index this batch as they would have.
                 search.index_posts(topic_ids=[topic.pk for topic in batch])
                 progress.update(len(rows))
+
+
+def _recent_posters(authors, i: int, size: int) -> list[int]:
+    """Topic.recent_poster_ids for a bench topic whose post n is by authors[(i + n - 1) % len]."""
+    opener = authors[i % len(authors)].pk
+    ids: list[int] = []
+    for number in range(size, 1, -1):
+        pk = authors[(i + number - 1) % len(authors)].pk
+        if pk != opener and pk not in ids:
+            ids.append(pk)
+            if len(ids) == RECENT_POSTERS:
+                break
+    return ids
