@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts import permissions as accounts_permissions
+from core import timezones
 
 from .models import Category, Post, PostState, ReadAccess, StartAccess, Topic, TopicStatus
 
@@ -151,8 +152,9 @@ def reply_block_reason(user, topic: Topic, now=None) -> str | None:
         return _("This topic is closed to new replies.")
     if topic.is_scheduled_now(now) and not (is_moderator(user) or is_invited(user, topic)):
         if topic.opens_at:
+            # "on Dec. 5, 2026, 8:58 a.m. (Europe/Madrid)." in the reader's zone: one full stop.
             return _("This topic opens for replies on %(date)s.") % {
-                "date": date_format(timezone.localtime(topic.opens_at), "DATETIME_FORMAT")
+                "date": timezones.format_moment(topic.opens_at, timezones.reader_zone(user))
             }
         return _("This topic is not open for replies yet.")
     return None

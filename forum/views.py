@@ -5,7 +5,7 @@ Every page works without JavaScript; htmx requests get partials instead of whole
 
 import difflib
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
-from core import clean, page_cache
+from core import clean, page_cache, timezones
 from core.markdown import render as render_markdown
 
 from . import fragments, moderation, permissions, reading, services, watching
@@ -286,6 +286,7 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
     context["watch"] = watching.topic_control(request.user, topic)  # forum/watching.py
     if permissions.is_moderator(request.user):
         context["move_categories"] = list(Category.objects.exclude(pk=topic.category_id))
+        context["zone_name"] = timezones.reader_zone(request.user).key
         context["pin_scopes"] = [choice for choice in PinScope.choices if choice[0] != PinScope.NONE]
     return render(request, "forum/topic.html", context)
 
@@ -408,11 +409,14 @@ def new_topic(request):
         if permissions.can_start_topic(user, category)
     ]
     draft = Draft.objects.filter(user=user, key=Draft.NEW_TOPIC).first()
+    can_schedule = permissions.is_moderator(user)
+    zone = timezones.reader_zone(user)
     form = {
         "title": draft.title if draft else "",
         "raw": draft.raw if draft else "",
         "tags": "",
         "category": (draft.category_id if draft else None) or _int(request.GET.get("category")),
+        "opens_at": "",
     }
     errors: dict = {}
     status = 200
@@ -423,12 +427,16 @@ def new_topic(request):
             "raw": request.POST.get("raw", ""),
             "tags": request.POST.get("tags", ""),
             "category": _int(request.POST.get("category")),
+            "opens_at": request.POST.get("opens_at", "") if can_schedule else "",
         }
         category = next((c for c in categories if c.pk == form["category"]), None)
+        opens_at, opens_at_error = _opens_at(form["opens_at"], zone)
         if request.POST.get("preview"):
             preview_html = _preview_html(form["raw"])
         elif category is None:
             errors = {"category": [_("Choose a category where you may start topics.")]}
+        elif opens_at_error:
+            errors = {"opens_at": [opens_at_error]}
         else:
             try:
                 services.check_posting(
@@ -442,6 +450,7 @@ def new_topic(request):
                     tags=[name for name in form["tags"].split(",") if name.strip()],
                     language=current_language(),
                     idempotency_key=request.POST.get("idempotency_key"),
+                    opens_at=opens_at,
                 )
             except ValidationError as error:
                 errors = _validation_messages(error)
@@ -466,8 +475,21 @@ def new_topic(request):
         "raw_max_length": RAW_MAX_LENGTH,
         "known_tags": Tag.objects.order_by("name").values_list("name", flat=True)[:200],
         "preview_html": preview_html,
+        "can_schedule": can_schedule,
+        "zone_name": zone.key,
     }
     return render(request, "forum/new_topic.html", context, status=status)
+
+
+def _opens_at(value: str, zone) -> tuple[datetime | None, str | None]:
+    """The scheduled opening typed in the composer, in the moderator's zone: (moment, error)."""
+    try:
+        moment = timezones.parse_local(value, zone)
+    except ValidationError as error:
+        return None, error.messages[0]
+    if moment is not None and moment <= timezone.now():
+        return None, _("Choose a time in the future, or leave it empty to open the topic at once.")
+    return moment, None
 
 
 def _int(value) -> int | None:
@@ -698,7 +720,10 @@ def moderate_topic(request, topic_id: int):
         elif action == "open":
             services.open_topic(topic, by=by)
         elif action == "schedule":
-            opens_at = _parse_when(request.POST.get("opens_at"))
+            try:
+                opens_at = timezones.parse_local(request.POST.get("opens_at"), timezones.reader_zone(by))
+            except ValidationError as error:
+                raise ValidationError({"when": error.messages}) from None
             if opens_at is None:
                 raise ValidationError({"opens_at": _("Give the date and time the topic opens.")})
             services.schedule_topic(topic, opens_at, by=by)

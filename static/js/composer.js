@@ -12,7 +12,7 @@
   "use strict";
 
   var PREFIX = "mplf-draft:";
-  var FIELDS = ["raw", "title", "tags", "category", "reply_to"];
+  var FIELDS = ["raw", "title", "tags", "category", "reply_to", "opens_at"];
   var RETRY_MS = 15000;
   var UNREACHABLE = [502, 503, 504];
 

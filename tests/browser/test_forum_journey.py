@@ -116,8 +116,9 @@ def test_every_forum_page_passes_the_audit(page, live_server):
         "/top?period=all",
         topic.category.get_absolute_url(),
         "/tag/equity",
+        "/u/lisbon_data",  # one's own profile: links to bookmarks, watched topics, posts
         "/u/lisbon_data/activity",
-        "/u/lisbon_data/bookmarks",
+        "/bookmarks",
         f"/posts/{post.pk}/likes",
         f"/posts/{own.pk}/history",
         f"/posts/{own.pk}/withdraw",

@@ -101,3 +101,22 @@ def test_staff_pages_pass_the_audit(page, live_server):
         audit(page)
     page.goto(f"/posts/{topic.posts.get(number=1).pk}/flag")
     audit(page)
+
+
+def test_a_moderator_opens_insights_the_log_and_schedules_from_the_composer(page, live_server):
+    moderator = make_user("moderator")
+    topic = TopicFactory()
+    services.close_topic(topic, by=moderator)
+    sign_in(page, live_server, moderator)
+    for url in ("/review/log", "/insights/", "/bookmarks"):
+        page.goto(url)
+        assert "You cannot open this page" not in page.content()
+        audit(page)
+    page.goto("/new-topic")
+    page.get_by_label("Open for replies at (UTC)").fill("2030-05-17T14:00")
+    page.get_by_label("Title").fill("When does your city publish its budget data?")
+    page.get_by_label("Your first post (Markdown)").fill("Scheduled from the composer for the webinar.")
+    audit(page)
+    page.get_by_role("button", name="Start the topic").click()
+    page.get_by_text("Opens for replies May 17, 2030, 2 p.m. (UTC)").wait_for()
+    audit(page)

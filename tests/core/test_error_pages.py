@@ -212,3 +212,22 @@ def test_in_production_with_the_database_stopped_a_page_is_the_503_page(tmp_path
     assert '<html lang="fr">' in page["html"]
     assert "base de données" in page["html"]
     assert_in_the_shell(page["html"])
+
+
+@pytest.mark.parametrize(
+    ("handler", "status", "error_type"),
+    [
+        (errors.bad_request, 400, "invalid_parameters"),
+        (errors.permission_denied, 403, "invalid_access"),
+        (errors.too_many_requests, 429, "rate_limit"),
+    ],
+)
+def test_api_clients_get_every_error_in_discourses_shape(handler, status, error_type):
+    request = RequestFactory().get("/latest.json", HTTP_API_KEY="some-key")
+    response = handler(request, None)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    body = json.loads(response.content)
+    assert body["error_type"] == error_type and len(body["errors"]) == 1
+    server = views.server_error(RequestFactory().get("/t/1.json"))
+    assert server.status_code == 500 and json.loads(server.content)["error_type"] == "server_error"

@@ -40,6 +40,8 @@ def test_every_composer_keeps_a_copy_on_the_device_and_says_so_in_the_readers_la
     client.force_login(topic.author)
     edit = client.get(reverse("forum:edit_post", args=[post.pk])).content.decode()
     assert f'data-local-draft="{topic.author.pk}:edit:{post.pk}"' in edit
+    # A copy on the device older than the post's last change is not restored over it.
+    assert f'data-server-saved="{int(post.created_at.timestamp())}"' in edit
     assert "js/composer.js" in edit
 
 
