@@ -13,12 +13,10 @@ from . import clean, unavailable
 logger = logging.getLogger(__name__)
 
 
-class DatabaseUnavailableMiddleware:
-    """First in MIDDLEWARE: a view that meets a database outage or a busy pool answers 503.
+class BothModesMiddleware:
+    """A middleware that runs in the caller's mode, sync or async (no thread hop under ASGI).
 
-    Django turns an exception raised inside any middleware into a response at that layer, so
-    errors raised before the view (sessions, the user, the verification notice) never reach
-    this class: config.urls' handler500 (core.views.server_error) answers those the same way.
+    ``refusal(request)`` may answer before the view; None lets the request through.
     """
 
     sync_capable = True
@@ -32,10 +30,22 @@ class DatabaseUnavailableMiddleware:
     def __call__(self, request):
         if iscoroutinefunction(self):
             return self.__acall__(request)
-        return self.get_response(request)
+        return self.refusal(request) or self.get_response(request)
 
     async def __acall__(self, request):
-        return await self.get_response(request)
+        return self.refusal(request) or await self.get_response(request)
+
+    def refusal(self, request) -> HttpResponse | None:
+        return None
+
+
+class DatabaseUnavailableMiddleware(BothModesMiddleware):
+    """First in MIDDLEWARE: a view that meets a database outage or a busy pool answers 503.
+
+    Django turns an exception raised inside any middleware into a response at that layer, so
+    errors raised before the view (sessions, the user, the verification notice) never reach
+    this class: config.urls' handler500 (core.views.server_error) answers those the same way.
+    """
 
     def process_exception(self, request, exception):
         if unavailable.is_database_unavailable(exception):
@@ -64,7 +74,7 @@ def _holds_nul_error(exception: BaseException) -> bool:
     return isinstance(exception, DataError) and "NUL (0x00)" in str(exception)
 
 
-class BadInputMiddleware:
+class BadInputMiddleware(BothModesMiddleware):
     """Requests carrying characters no page or API reads get a 400 before any view or query.
 
     A path or query string with NUL or another control character (tab and newlines aside) is
@@ -73,24 +83,7 @@ class BadInputMiddleware:
     or of invalid Unicode becomes a 400 here, never a 500.
     """
 
-    # Both modes, so the async live stream (and every request under ASGI) takes no thread hop here.
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if iscoroutinefunction(self):
-            return self.__acall__(request)
-        return self._refusal(request) or self.get_response(request)
-
-    async def __acall__(self, request):
-        return self._refusal(request) or await self.get_response(request)
-
-    def _refusal(self, request) -> HttpResponse | None:
+    def refusal(self, request) -> HttpResponse | None:
         if clean.has_control_characters(request.path) or any(
             clean.has_control_characters(key) or any(clean.has_control_characters(v) for v in values)
             for key, values in request.GET.lists()

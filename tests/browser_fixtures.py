@@ -193,3 +193,14 @@ def asgi_page(browser, asgi_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def sign_in(page, server_url: str, user) -> None:
+    """Give the browser page a session of ``user`` for the server at ``server_url`` (no log-in form)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server_url}]
+    )

@@ -2,8 +2,7 @@
 
 import pytest
 
-from tests.browser.test_forum_journey import sign_in
-from tests.browser_fixtures import audit
+from tests.browser_fixtures import audit, sign_in
 from tests.factories import OfficialFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -13,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_the_404_page_in_french_on_a_laptop_and_a_phone(page, phone_page, live_server, signed_in):
     for tab in (page, phone_page):
         if signed_in:
-            sign_in(tab, live_server, OfficialFactory())
+            sign_in(tab, live_server.url, OfficialFactory())
         tab.context.add_cookies([{"name": "django_language", "value": "fr", "url": live_server.url}])
         response = tab.goto("/t/nope/99999")
         assert response.status == 404

@@ -4,24 +4,15 @@ Every page passes the axe-core audit, also at 360 px."""
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from events import banner, services
 from events.models import Registration
-from tests.browser_fixtures import audit
+from tests.browser_fixtures import audit, sign_in
 from tests.conftest import make_user
 from tests.factories import CategoryFactory, EventFactory, OfficialFactory, TopicFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, server_url, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server_url}]
-    )
 
 
 def test_an_official_registers_for_the_webinar(page, live_server):

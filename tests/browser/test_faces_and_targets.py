@@ -2,22 +2,13 @@
 signed out and in (the audit checks WCAG 2.2 AA, target size included, at 1280 and 360 px)."""
 
 import pytest
-from django.test import Client
 
 from forum.models import Topic
 from forum.seed import seed_forum
-from tests.browser_fixtures import audit
+from tests.browser_fixtures import audit, sign_in
 from tests.factories import OfficialFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
 
 
 def test_signed_out_pages_pass_the_audit(page):
@@ -57,7 +48,7 @@ def test_faces_name_their_organisation_on_focus(page):
 def test_skip_to_reply_and_the_character_counter(page, live_server):
     seed_forum()
     topic = Topic.objects.get(slug="ict-challenges-opportunities")
-    sign_in(page, live_server, OfficialFactory())
+    sign_in(page, live_server.url, OfficialFactory())
     page.goto(topic.get_absolute_url())
     audit(page)
     page.keyboard.press("Tab")  # skip to content
@@ -98,14 +89,14 @@ def test_sign_in_notifications_and_tag_pages_pass_the_audit(page, live_server):
     audit(page)
     page.context.clear_cookies()
 
-    sign_in(page, live_server, OfficialFactory())
+    sign_in(page, live_server.url, OfficialFactory())
     page.goto("/notifications")
     audit(page)
 
     moderator = ModeratorFactory()
     TOTP.activate(moderator, generate_totp_secret())
     page.context.clear_cookies()
-    sign_in(page, live_server, moderator)
+    sign_in(page, live_server.url, moderator)
     page.goto("/tag/digital-divide")
     page.get_by_role("link", name="Name this tag in each language").click()
     page.wait_for_load_state()

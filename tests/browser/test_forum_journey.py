@@ -2,30 +2,21 @@
 and finds the draft again after a reload. Every page passes the axe-core audit."""
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from forum.models import Post, Topic
 from forum.seed import seed_forum
-from tests.browser_fixtures import audit
+from tests.browser_fixtures import audit, sign_in
 from tests.factories import OfficialFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
 
 
 def test_official_replies_to_a_colleague_with_a_quote_and_keeps_the_draft(page, live_server):
     seed_forum()
     topic = Topic.objects.get(slug="ict-challenges-opportunities")
     official = OfficialFactory(username="quito_digital", display_name="Ana Quito")
-    sign_in(page, live_server, official)
+    sign_in(page, live_server.url, official)
 
     page.goto("/")
     audit(page)
@@ -109,7 +100,7 @@ def test_every_forum_page_passes_the_audit(page, live_server):
     services.toggle_bookmark(official, post)
     own = services.create_reply(official, topic, "First version of my answer.")
     services.edit_post(official, own, "Second version of my answer, with more detail.")
-    sign_in(page, live_server, official)
+    sign_in(page, live_server.url, official)
     for url in (
         "/new",
         "/unread",
@@ -139,7 +130,7 @@ def test_every_forum_page_passes_the_audit(page, live_server):
     moderator = ModeratorFactory()
     TOTP.activate(moderator, generate_totp_secret())
     page.context.clear_cookies()
-    sign_in(page, live_server, moderator)
+    sign_in(page, live_server.url, moderator)
     page.goto(topic.get_absolute_url())
     page.get_by_text("Moderator actions").click()
     audit(page)

@@ -3,23 +3,14 @@ queue, highlights a contribution, writes a summary, and the secretariat reads th
 insights. Every page passes the axe-core audit."""
 
 import pytest
-from django.test import Client
 
 from forum import services
 from forum.models import FlagReason, PostState
-from tests.browser_fixtures import audit
+from tests.browser_fixtures import audit, sign_in
 from tests.conftest import make_user
 from tests.factories import OfficialFactory, TopicFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
 
 
 def test_moderator_handles_a_flag_from_the_review_queue(page, live_server):
@@ -36,7 +27,7 @@ def test_moderator_handles_a_flag_from_the_review_queue(page, live_server):
     assert spam.state == PostState.HIDDEN
 
     moderator = make_user("moderator")
-    sign_in(page, live_server, moderator)
+    sign_in(page, live_server.url, moderator)
     page.goto("/review/")
     assert page.locator("h1").inner_text() == "Review queue"
     item = page.locator("article.review-item").first
@@ -90,7 +81,7 @@ def test_staff_pages_pass_the_audit(page, live_server):
     topic = TopicFactory()
     moderator = make_user("moderator")
     services.close_topic(topic, by=moderator)
-    sign_in(page, live_server, make_user("staff"))
+    sign_in(page, live_server.url, make_user("staff"))
     for url in (
         "/review/log",
         "/insights/",
@@ -107,7 +98,7 @@ def test_a_moderator_opens_insights_the_log_and_schedules_from_the_composer(page
     moderator = make_user("moderator")
     topic = TopicFactory()
     services.close_topic(topic, by=moderator)
-    sign_in(page, live_server, moderator)
+    sign_in(page, live_server.url, moderator)
     for url in ("/review/log", "/insights/", "/bookmarks"):
         page.goto(url)
         assert "You cannot open this page" not in page.content()

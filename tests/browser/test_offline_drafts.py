@@ -6,8 +6,7 @@ import re
 import pytest
 
 from forum.models import Draft, Post
-from tests.browser.test_forum_journey import sign_in
-from tests.browser_fixtures import audit
+from tests.browser_fixtures import audit, sign_in
 from tests.factories import OfficialFactory, TopicFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,7 +18,7 @@ OFFLINE_PART = "On the bus to the city hall, with no signal, I add: we also send
 def test_a_reply_typed_offline_survives_a_reload_and_is_posted_once(page, live_server):
     topic = TopicFactory()
     official = OfficialFactory()
-    sign_in(page, live_server, official)
+    sign_in(page, live_server.url, official)
     page.goto(topic.get_absolute_url())
     # The service worker takes over the page, then keeps a copy of it at the next load.
     page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")

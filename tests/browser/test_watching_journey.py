@@ -2,27 +2,18 @@
 same form without it), then the list of what they watch. Every page passes the axe-core audit."""
 
 import pytest
-from django.test import Client
 
 from forum.models import TopicWatch, WatchLevel
-from tests.browser_fixtures import audit
+from tests.browser_fixtures import audit, sign_in
 from tests.factories import OfficialFactory, TopicFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-
-
 def test_an_official_watches_a_topic_and_finds_it_in_the_list(page, live_server):
     topic = TopicFactory(title="Sharing ICT procurement templates between cities")
     eve = OfficialFactory(display_name="Eve Lagos")
-    sign_in(page, live_server, eve)
+    sign_in(page, live_server.url, eve)
 
     page.goto(topic.get_absolute_url())
     control = page.locator("#watch-control")
