@@ -123,3 +123,10 @@ def test_notifications_show_who_acted(client, django_capture_on_commit_callbacks
     client.force_login(asker)
     page = client.get("/notifications").content.decode()
     assert avatars.letter_url(replier, 24) in page
+
+
+def test_a_letter_avatar_costs_one_query_whoever_asks(client, django_assert_num_queries):
+    person = UserFactory(display_name="Ana Ortiz", username="ana.ortiz")
+    client.get(avatars.letter_url(person, 48))  # warm caches (content types), as a running server has them
+    with django_assert_num_queries(1):  # the person's name
+        assert client.get(avatars.letter_url(person, 48)).status_code == 200

@@ -65,3 +65,14 @@ def test_the_seed_names_its_tags_in_three_languages_once():
     services.set_tag_names(label.tag, {"en": "The divide"})
     seed_forum()
     assert TagLabel.objects.get(tag__name="digital-divide").name_en == "The divide"
+
+
+def test_the_tag_names_page_has_a_fixed_query_budget(client_as, django_assert_num_queries):
+    Tag.objects.create(name="digital-divide", slug="digital-divide")
+    client = client_as("moderator")
+    url = "/tag/digital-divide/names"
+    assert client.get(url).status_code == 200  # warm caches as a running server has them
+    with django_assert_num_queries(
+        4
+    ):  # the moderator, their second factor (staff pages), the tag, its labels
+        assert client.get(url).status_code == 200
