@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
-    Case,
     Exists,
     F,
     FilteredRelation,
@@ -18,7 +17,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
-    When,
 )
 from django.middleware.csrf import get_token
 from django.urls import reverse
@@ -65,22 +63,62 @@ def with_read_state(queryset: QuerySet[Topic], user) -> QuerySet[Topic]:
     )
 
 
-def pinned_first(queryset: QuerySet[Topic], scopes: list[str]) -> QuerySet[Topic]:
+class PinnedFirst:
+    """A topic list with the topics pinned now first, then the rest by their last bump.
+
+    Ordering one query by "pinned now" (the pin's scope and end compared with the clock) made
+    PostgreSQL read and sort every visible topic on each page. Pinned topics are few, so they
+    are read apart, and the rest walks the ``bumped_at`` index and stops at the page's end:
+    the same order, page by page, in at most two short queries. Sliced like a queryset (by the
+    Paginator and the API) it gives a list; ``topics`` is the whole list as one queryset, to
+    count it.
+    """
+
+    ordered = True
+
+    def __init__(self, topics: QuerySet[Topic], pinned: QuerySet[Topic], rest: QuerySet[Topic]):
+        self.topics = topics
+        self.pinned = pinned
+        self.rest = rest
+
+    def map(self, change) -> "PinnedFirst":
+        """The same list with ``change(queryset)`` applied to both parts (annotations, joins)."""
+        return PinnedFirst(self.topics, change(self.pinned), change(self.rest))
+
+    def select_related(self, *fields) -> "PinnedFirst":
+        return self.map(lambda part: part.select_related(*fields))
+
+    def count(self) -> int:
+        return self.topics.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        if index.step is not None or (index.start or 0) < 0 or index.stop is None or index.stop < 0:
+            raise ValueError("PinnedFirst takes slices [start:stop] only")
+        start, stop = index.start or 0, index.stop
+        # The pinned topics up to this page's end; fewer than that means all of them.
+        pinned = list(self.pinned[:stop])
+        page = pinned[start:stop]
+        if len(pinned) < stop:
+            page += list(self.rest[max(0, start - len(pinned)) : stop - len(pinned)])
+        return page
+
+
+def pinned_first(queryset: QuerySet[Topic], scopes: list[str]) -> PinnedFirst:
     now = timezone.now()
-    return queryset.annotate(
-        pinned_now=Case(
-            When(
-                Q(pin_scope__in=scopes) & (Q(pinned_until__isnull=True) | Q(pinned_until__gt=now)),
-                then=Value(1),
-            ),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-    ).order_by("-pinned_now", "-bumped_at", "-pk")
+    pinned_now = Q(pin_scope__in=scopes) & (Q(pinned_until__isnull=True) | Q(pinned_until__gt=now))
+    return PinnedFirst(
+        queryset,
+        queryset.filter(pinned_now).annotate(pinned_now=Value(1, output_field=IntegerField())),
+        queryset.exclude(pinned_now).annotate(pinned_now=Value(0, output_field=IntegerField())),
+    ).map(lambda part: part.order_by("-bumped_at", "-pk"))
 
 
-def for_list(queryset: QuerySet[Topic], user) -> QuerySet[Topic]:
+def for_list(queryset, user):
     """A page of a topic list; once it is a list, ``attach_tags`` gives it its tags."""
+    if isinstance(queryset, PinnedFirst):
+        return queryset.map(lambda part: for_list(part, user))
     return with_read_state(queryset, user).select_related("category", "last_poster", "author__organisation")
 
 

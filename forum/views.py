@@ -80,7 +80,8 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
     marker = reading.all_read_at(user)
     paginator = Paginator(reading.for_list(queryset, user), reading.TOPICS_PER_PAGE)
     if kind in CACHED_COUNT_LISTS:
-        paginator.count = page_cache.cached_count(queryset)
+        whole = queryset.topics if isinstance(queryset, reading.PinnedFirst) else queryset
+        paginator.count = page_cache.cached_count(whole)
     page = paginator.get_page(request.GET.get("page"))
     topics = list(page.object_list)
     reading.annotate_unread(topics, user, marker)

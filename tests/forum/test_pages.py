@@ -35,6 +35,60 @@ def test_home_lists_topics_with_pinned_first(client):
     assert newer.get_absolute_url() in html
 
 
+def test_pinned_topics_come_first_on_every_page_of_the_lists(client, monkeypatch):
+    """Pinned topics are read apart from the rest (forum.reading.PinnedFirst): pages that span
+    the pinned ones, the boundary and the rest show each topic once, in one order, in HTML and JSON."""
+    monkeypatch.setattr("forum.reading.TOPICS_PER_PAGE", 2)
+    category = CategoryFactory()
+    now = timezone.now()
+    titles = {}
+    for age, name, pin, until in [
+        (1, "plain newest", None, None),
+        (2, "pinned in its category", PinScope.CATEGORY, None),
+        (3, "pin that ended", PinScope.GLOBAL, now - timedelta(hours=1)),
+        (4, "pinned newer", PinScope.GLOBAL, None),
+        (5, "plain older", None, None),
+        (6, "pinned until tomorrow", PinScope.GLOBAL, now + timedelta(days=1)),
+        (7, "pinned oldest", PinScope.GLOBAL, None),
+    ]:
+        topic = TopicFactory(category=category, title=f"Question {name}")
+        if pin:
+            services.pin_topic(topic, pin, until=until)
+        Topic.objects.filter(pk=topic.pk).update(bumped_at=now - timedelta(days=age))
+        titles[topic.pk] = name
+    expected = [
+        "pinned newer",
+        "pinned until tomorrow",
+        "pinned oldest",
+        "plain newest",
+        "pinned in its category",
+        "pin that ended",
+        "plain older",
+    ]
+
+    def names_in(html: str) -> list[str]:
+        shown = [
+            (html.index(f"Question {name}<"), name) for name in titles.values() if f"Question {name}<" in html
+        ]
+        return [name for _, name in sorted(shown)]
+
+    pages = [names_in(client.get(f"/latest?page={number}").content.decode()) for number in range(1, 5)]
+    assert pages == [expected[0:2], expected[2:4], expected[4:6], expected[6:7]]
+    assert "Page 2 of 4" in client.get("/latest?page=2").content.decode()
+    json_pages = [client.get(f"/latest.json?page={number}").json()["topic_list"] for number in range(4)]
+    assert [[titles[row["id"]] for row in page["topics"]] for page in json_pages] == pages
+    assert [row["pinned"] for row in json_pages[1]["topics"]] == [True, False]
+    assert "more_topics_url" in json_pages[2] and "more_topics_url" not in json_pages[3]
+    in_category = [
+        names_in(client.get(f"{category.get_absolute_url()}?page={number}").content.decode())
+        for number in (1, 2)
+    ]
+    assert in_category == [
+        ["pinned in its category", "pinned newer"],
+        ["pinned until tomorrow", "pinned oldest"],
+    ]
+
+
 def test_category_pins_apply_only_in_their_category(client):
     category = CategoryFactory()
     pinned = TopicFactory(category=category, title="Pinned in its own category")
