@@ -145,7 +145,9 @@ def human_filesize(size: int) -> str:
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}".replace(".0 ", " ")
+            if unit == "B" or value == int(value):
+                return f"{int(value)} {unit}"
+            return f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
 
@@ -710,3 +712,24 @@ def body_too_large(request) -> str | None:
             "max": human_filesize(max_file_bytes()),
         }
     return None
+
+
+ACCEPT = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "gif": "image/gif",
+}
+
+
+def composer_context(user) -> dict | None:
+    """What a composer's file field needs, or None when this person may not upload (no query)."""
+    if upload_block_reason(user) is not None:
+        return None
+    accept = [ACCEPT.get(extension, f".{extension}") for extension in allowed_extensions()]
+    return {
+        "url": reverse("api:uploads_json"),
+        "max_bytes": max_file_bytes(),
+        "max_label": human_filesize(max_file_bytes()),
+        "accept": ",".join(accept),
+    }

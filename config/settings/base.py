@@ -377,7 +377,24 @@ UPLOADS_MAX_FILES_PER_REQUEST = env.int("UPLOADS_MAX_FILES_PER_REQUEST", default
 # Kinds accepted, by the extension their content shows (SVG is never accepted).
 UPLOADS_ALLOWED_TYPES = env.list(
     "UPLOADS_ALLOWED_TYPES",
-    default=["jpg", "png", "webp", "gif", "pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp", "doc", "xls", "ppt", "csv", "txt"],
+    default=[
+        "jpg",
+        "png",
+        "webp",
+        "gif",
+        "pdf",
+        "docx",
+        "xlsx",
+        "pptx",
+        "odt",
+        "ods",
+        "odp",
+        "doc",
+        "xls",
+        "ppt",
+        "csv",
+        "txt",
+    ],
 )
 # Images larger than this (either side, in pixels) are scaled down; above the pixel count refused.
 UPLOADS_IMAGE_MAX_SIDE = env.int("UPLOADS_IMAGE_MAX_SIDE", default=4096)

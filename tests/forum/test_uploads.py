@@ -330,3 +330,102 @@ def test_a_moderator_removes_a_file_everywhere(django_capture_on_commit_callback
     # Uploading it again is refused.
     again = post_file(signed_in(author), "strategy.pdf", PDF)
     assert again.status_code == 422 and "a moderator removed" in again.json()["errors"][0]
+
+
+# --- The composer's file field without JavaScript ------------------------------------------------
+
+
+def test_the_composer_offers_the_file_field_to_officials_only():
+    topic = TopicFactory()
+    page = signed_in(OfficialFactory()).get(topic.get_absolute_url()).content.decode()
+    assert 'enctype="multipart/form-data"' in page
+    assert 'type="file" id="composer-files" name="files" multiple' in page
+    assert 'data-upload-url="/uploads.json"' in page
+    assert "composer-files" not in signed_in(UserFactory()).get(topic.get_absolute_url()).content.decode()
+    assert "composer-files" in signed_in(OfficialFactory()).get("/new-topic").content.decode()
+
+
+def test_a_reply_with_files_and_no_javascript_posts_them_with_the_text():
+    official = OfficialFactory()
+    topic = TopicFactory()
+    response = signed_in(official).post(
+        f"/t/{topic.pk}/reply",
+        {
+            "raw": "Our strategy and a photo of the wifi point.",
+            "files": [
+                SimpleUploadedFile("strategy.pdf", PDF),
+                SimpleUploadedFile("wifi.jpg", jpeg_with_gps(900, 600)),
+            ],
+        },
+    )
+    assert response.status_code == 302
+    post = topic.posts.get(number=2)
+    assert post.raw.startswith(
+        "Our strategy and a photo of the wifi point.\n\n[strategy.pdf|attachment](upload://"
+    )
+    assert 'class="attachment"' in post.cooked and 'class="lightbox"' in post.cooked
+    assert PostUpload.objects.filter(post=post).count() == 2
+
+
+def test_a_refused_file_keeps_the_text_and_the_files_accepted(settings):
+    settings.UPLOADS_MAX_FILE_MB = 1
+    official = OfficialFactory()
+    topic = TopicFactory()
+    response = signed_in(official).post(
+        f"/t/{topic.pk}/reply",
+        {
+            "raw": "Here is what we did in Harare.",
+            "files": [
+                SimpleUploadedFile("strategy.pdf", PDF),
+                SimpleUploadedFile("tool.pdf", EXE),
+                SimpleUploadedFile("big.pdf", PDF + b"0" * (1024 * 1024 + 1)),
+            ],
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "tool.pdf was not uploaded: its content is a .exe file" in page
+    assert "big.pdf was not uploaded: it is 1.0 MB, and files may be at most 1 MB." in page
+    assert "Your text is kept." in page
+    assert "Here is what we did in Harare.\n\n[strategy.pdf|attachment](upload://" in page
+    assert topic.posts.count() == 1
+
+
+def test_a_new_topic_with_a_refused_file_keeps_title_and_text():
+    official = OfficialFactory()
+    category = CategoryFactory()
+    response = signed_in(official).post(
+        "/new-topic",
+        {
+            "category": category.pk,
+            "title": "Digital inclusion strategy of Harare",
+            "raw": "Our plan, step by step.",
+            "files": [SimpleUploadedFile("strategy.pdf", EXE)],
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "strategy.pdf was not uploaded" in page
+    assert 'value="Digital inclusion strategy of Harare"' in page and "Our plan, step by step." in page
+
+
+def test_editing_with_the_file_field_adds_the_file():
+    official = OfficialFactory()
+    topic = TopicFactory(author=official)
+    post = topic.posts.get(number=1)
+    response = signed_in(official).post(
+        f"/posts/{post.pk}/edit",
+        {"title": topic.title, "raw": post.raw, "files": [SimpleUploadedFile("plan.pdf", PDF)]},
+    )
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert "[plan.pdf|attachment](upload://" in post.raw
+    assert PostUpload.objects.filter(post=post).count() == 1
+
+
+def test_a_30_megabyte_file_is_refused_with_its_size():
+    response = post_file(signed_in(OfficialFactory()), "report.pdf", PDF + b"0" * (30 * 1024 * 1024))
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        "report.pdf was not uploaded: it is 30.0 MB, and files may be at most 20 MB."
+    ]
