@@ -138,10 +138,13 @@ def cook(raw: str, author_id: int | None = None) -> str:
 def recook_posts(posts: Iterable[Post]) -> None:
     """Render posts' stored HTML again (a file they show was removed) and drop their cached pages."""
     topic_ids = set()
+    post_ids = []
     for post in posts:
         Post.objects.filter(pk=post.pk).update(cooked=cook(post.raw, post.author_id))
         topic_ids.add(post.topic_id)
+        post_ids.append(post.pk)
     if topic_ids:
+        search.index_posts(post_ids=post_ids)
         page_cache.changed(topic_ids=sorted(topic_ids))
 
 

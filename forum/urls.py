@@ -125,4 +125,6 @@ urlpatterns += [
         upload_views.short_url,
         name="upload_short",
     ),
+    path("review/uploads", upload_views.review, name="review_uploads"),
+    path("review/uploads/<int:upload_id>/remove", upload_views.remove, name="remove_upload"),
 ]

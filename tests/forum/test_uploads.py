@@ -429,3 +429,74 @@ def test_a_30_megabyte_file_is_refused_with_its_size():
     assert response.json()["errors"] == [
         "report.pdf was not uploaded: it is 30.0 MB, and files may be at most 20 MB."
     ]
+
+
+# --- The moderators' page of files ---------------------------------------------------------------
+
+
+def test_moderators_see_the_files_with_their_posts_and_remove_one(django_assert_num_queries):
+    author = OfficialFactory()
+    photo, report = make_uploads(author)
+    topic = TopicFactory(author=author, raw=body_with(photo, report))
+    for number in range(3):
+        extra = uploads.create_upload(author, SimpleUploadedFile(f"extra{number}.png", png(20 + number, 20)))
+        services.create_reply(author, topic, uploads.markdown_for(extra))
+    moderator = make_user("moderator")
+    client = signed_in(moderator)
+    client.get("/review/uploads")
+    # The same five queries whatever the number of files and posts (one for all the posts).
+    with django_assert_num_queries(5):
+        page = client.get("/review/uploads").content.decode()
+    assert "strategy.pdf" in page and "extra2.png" in page and f"{topic.title} #1" in page
+    assert "strategy.pdf" in client.get("/review/uploads?q=strat").content.decode()
+    assert "extra2.png" not in client.get("/review/uploads?q=strat").content.decode()
+    response = client.post(f"/review/uploads/{report.pk}/remove", {"reason": "A personal phone number"})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.removed_at is not None and report.removed_by == moderator
+    assert "<del>strategy.pdf</del>" in client.get("/review/uploads").content.decode()
+    log = client.get("/review/log").content.decode()
+    assert "Removed a file" in log and "A personal phone number" in log
+
+
+@pytest.mark.parametrize("role", ["anonymous", "member", "verified"])
+def test_only_moderators_open_the_files_page(role):
+    user = make_user(role)
+    report = uploads.create_upload(OfficialFactory(), SimpleUploadedFile("strategy.pdf", PDF))
+    client = signed_in(user) if user else Client()
+    assert client.get("/review/uploads").status_code in (302, 403)
+    assert client.post(f"/review/uploads/{report.pk}/remove").status_code in (302, 403)
+    report.refresh_from_db()
+    assert report.removed_at is None
+
+
+# --- Digest and search ---------------------------------------------------------------------------
+
+
+def test_the_digest_lists_the_attachments_with_who_shared_them():
+    author = OfficialFactory(display_name="Tendai Moyo")
+    photo, report = make_uploads(author)
+    topic = TopicFactory()
+    services.create_reply(author, topic, body_with(photo, report))
+    page = Client().get(f"/t/{topic.slug}/{topic.pk}/digest?replies=all").content.decode()
+    assert "Attachments:" in page
+    assert f'<a href="{uploads.url(report)}">strategy.pdf</a> by Tendai Moyo' in page
+    assert f'<a href="{uploads.url(photo)}">wifi.jpg</a> by Tendai Moyo' in page
+    markdown = Client().get(f"/t/{topic.slug}/{topic.pk}/digest.md?replies=all").content.decode()
+    assert (
+        f"**Attachments:** [wifi.jpg](http://127.0.0.1:8000{uploads.url(photo)}) by Tendai Moyo; " in markdown
+    )
+
+
+def test_a_post_is_found_by_the_names_of_its_files():
+    from forum import search
+
+    author = OfficialFactory()
+    plan = uploads.create_upload(author, SimpleUploadedFile("digital-inclusion_plan.pdf", PDF))
+    photo = uploads.create_upload(author, SimpleUploadedFile("mbare_wifi.png", png()))
+    topic = TopicFactory(
+        author=author, raw=f"Here: {uploads.markdown_for(plan)}\n\n{uploads.markdown_for(photo)}"
+    )
+    reader = make_user("member")
+    for words in ("inclusion", "mbare"):
+        assert [hit.topic.pk for hit in search.search(reader, words).hits] == [topic.pk], words
