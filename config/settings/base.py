@@ -361,6 +361,7 @@ if _storage_url.startswith("s3://") or _s3_bucket:
             "default_acl": "private",
             "querystring_auth": True,
             "querystring_expire": 300,
+            "signature_version": "s3v4",
             # Names are content hashes: the same name is the same bytes.
             "file_overwrite": True,
         },
