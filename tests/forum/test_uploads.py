@@ -500,3 +500,18 @@ def test_a_post_is_found_by_the_names_of_its_files():
     reader = make_user("member")
     for words in ("inclusion", "mbare"):
         assert [hit.topic.pk for hit in search.search(reader, words).hits] == [topic.pk], words
+
+
+def test_a_file_can_never_act_as_a_page_of_the_site():
+    author = OfficialFactory()
+    text = uploads.create_upload(
+        author, SimpleUploadedFile("notes.txt", b"<script>alert(1)</script> plain words")
+    )
+    response = signed_in(author).get(uploads.url(text))
+    assert response["Content-Type"] == "text/plain"
+    assert response["Content-Disposition"] == 'attachment; filename="notes.txt"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert (
+        "sandbox" in response["Content-Security-Policy"]
+        and "default-src 'none'" in response["Content-Security-Policy"]
+    )
