@@ -306,7 +306,8 @@ def _process_image(file, filename: str) -> Processed | None:
             code="too_large",
         )
     try:
-        animated = getattr(image, "is_animated", False)
+        # A phone's MPO (two pictures) is kept as its first; GIF, WebP and APNG keep their frames.
+        animated = getattr(image, "is_animated", False) and pillow_format != "JPEG"
         if animated:
             # Frames written again, without comments or XMP; animations are not resized.
             data = _save_image(image, pillow_format, save_all=True)

@@ -369,7 +369,9 @@ def reply(request, topic_id: int):
     raw, file_errors = _with_uploaded_files(request, request.POST.get("raw", ""))
     if request.POST.get("preview"):
         # The no-JavaScript preview: the same page, the text kept, the rendering below it.
-        return _reply_page(request, topic, reply_to, raw, file_errors, preview_html=_preview_html(raw))
+        return _reply_page(
+            request, topic, reply_to, raw, file_errors, preview_html=_preview_html(raw, request.user)
+        )
     if file_errors:
         return _reply_page(request, topic, reply_to, raw, file_errors, status=400)
     try:
@@ -454,7 +456,7 @@ def new_topic(request):
         opens_at, opens_at_error = _opens_at(form["opens_at"], zone)
         form["raw"], errors = _with_uploaded_files(request, form["raw"])
         if request.POST.get("preview"):
-            preview_html = _preview_html(form["raw"])
+            preview_html = _preview_html(form["raw"], request.user)
         elif errors:
             pass  # the refused files' messages, with the text (and the files that were accepted) kept
         elif category is None:
@@ -600,7 +602,9 @@ def edit_post(request, post_id: int):
             title = request.POST.get("title", "")
         if request.POST.get("preview"):
             context = {"post": post, "topic": post.topic, "raw": raw, "title": title, "errors": errors}
-            context.update(raw_max_length=RAW_MAX_LENGTH, preview_html=_preview_html(raw), upload=upload)
+            context.update(
+                raw_max_length=RAW_MAX_LENGTH, preview_html=_preview_html(raw, request.user), upload=upload
+            )
             return render(request, "forum/edit_post.html", context)
         if errors:
             status = 400
@@ -666,8 +670,12 @@ def hide(request, post_id: int):
 # --- Composer helpers -----------------------------------------------------------------------
 
 
-def _preview_html(raw: str) -> str:
-    return render_markdown(raw[: RAW_MAX_LENGTH + 1000], mention_resolver=services.existing_usernames)
+def _preview_html(raw: str, user=None) -> str:
+    return render_markdown(
+        raw[: RAW_MAX_LENGTH + 1000],
+        mention_resolver=services.existing_usernames,
+        upload_resolver=uploads.resolver(user.pk if user is not None and user.is_authenticated else None),
+    )
 
 
 @require_POST
@@ -675,7 +683,9 @@ def preview(request):
     """The composer's preview (htmx), rendered by the same renderer as saved posts."""
     if not request.user.is_authenticated:
         raise PermissionDenied
-    return render(request, "forum/_preview.html", {"html": _preview_html(request.POST.get("raw", ""))})
+    return render(
+        request, "forum/_preview.html", {"html": _preview_html(request.POST.get("raw", ""), request.user)}
+    )
 
 
 @require_POST

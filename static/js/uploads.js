@@ -175,6 +175,8 @@
     var box = boxOf(target);
     var data = event.clipboardData;
     if (!box || !data || !data.files || !data.files.length) return;
+    // Text copied from a document or a spreadsheet often comes with a picture of itself: paste the text.
+    if (data.getData && data.getData("text/plain")) return;
     event.preventDefault();  // the image, not its name as text
     uploadAll(box, data.files);
   });

@@ -515,3 +515,28 @@ def test_a_file_can_never_act_as_a_page_of_the_site():
         "sandbox" in response["Content-Security-Policy"]
         and "default-src 'none'" in response["Content-Security-Policy"]
     )
+
+
+@pytest.mark.parametrize(
+    ("save", "extension", "frames"),
+    [
+        ({"format": "MPO", "save_all": True}, "jpg", 1),  # a phone's two-picture JPEG: its first
+        ({"format": "GIF", "save_all": True, "duration": 100, "loop": 0}, "gif", 2),
+        ({"format": "WEBP", "save_all": True, "duration": 100}, "webp", 2),
+    ],
+)
+def test_multi_frame_images(save, extension, frames):
+    out = BytesIO()
+    first, second = Image.new("RGB", (40, 30), (255, 0, 0)), Image.new("RGB", (40, 30), (0, 0, 255))
+    first.save(out, append_images=[second], **save)
+    file = SimpleUploadedFile(f"moving.{extension}", out.getvalue())
+    upload = uploads.create_upload(OfficialFactory(), file)
+    assert (upload.extension, upload.width, upload.height) == (extension, 40, 30)
+    assert getattr(Image.open(BytesIO(stored_bytes(upload))), "n_frames", 1) == frames
+
+
+def test_the_preview_shows_the_files():
+    author = OfficialFactory()
+    photo, report = make_uploads(author)
+    page = signed_in(author).post("/composer/preview", {"raw": body_with(photo, report)}).content.decode()
+    assert f'src="{uploads.thumbnail_url(photo)}"' in page and f'href="{uploads.url(report)}"' in page
