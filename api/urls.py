@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import keys_views, views
+from . import keys_views, upload_views, views
 
 app_name = "api"
 
@@ -45,4 +45,5 @@ urlpatterns = [
     path("users/<str:username>.json", views.user, name="user_alias"),
     path("session/current.json", views.session_current, name="session_current"),
     path("site.json", views.site, name="site"),
+    *both("uploads", upload_views.create, "uploads"),
 ]

@@ -30,7 +30,14 @@ handler500 = "core.views.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static
+    from django.urls import re_path
 
+    from core.errors import page_not_found
+
+    # Files in posts (MEDIA_ROOT/uploads) are served only through their permission-checked view.
+    urlpatterns += [
+        re_path(rf"^{settings.MEDIA_URL.lstrip('/')}uploads/", page_not_found, {"exception": None})
+    ]
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 elif settings.STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
     # `make run` keeps uploads on local disk: serve the public ones (avatars) only;

@@ -19,6 +19,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from core.markdown_uploads import UploadResolver, link_uploads
+
 MentionResolver = Callable[[set[str]], Iterable[str]]
 
 MENTION_RE = re.compile(r"(?<![\w@/.])@([A-Za-z0-9_][A-Za-z0-9_.\-]{0,148}[A-Za-z0-9_]|[A-Za-z0-9_])")
@@ -36,7 +38,7 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "class"},
-    "img": {"src", "alt", "title", "width", "height"},
+    "img": {"src", "alt", "title", "width", "height", "loading"},
     "div": {"class", "data-username", "data-post", "data-topic"},
     "code": {"class"},
     "th": {"style"},
@@ -65,7 +67,7 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         return value if _allowed_image(value.strip()) else None
     if attribute == "class":
         # Only the classes this renderer writes itself.
-        allowed = {"quote", "quote-title", "mention", "quote-body"}
+        allowed = {"quote", "quote-title", "mention", "quote-body", "lightbox", "attachment"}
         if tag == "code" and value.startswith("language-"):
             return value
         kept = [name for name in value.split() if name in allowed]
@@ -140,26 +142,31 @@ def _text(content: str) -> Token:
     return token
 
 
-def _render_markdown(raw: str, resolver: MentionResolver | None) -> str:
+def _render_markdown(
+    raw: str, resolver: MentionResolver | None, uploads: UploadResolver | None = None
+) -> str:
     env: dict = {}
     tokens = _md.parse(raw, env)
     _link_mentions(tokens, resolver)
+    link_uploads(tokens, uploads)
     return _md.renderer.render(tokens, _md.options, env)
 
 
-def _render_with_quotes(raw: str, resolver: MentionResolver | None, quote_url, depth: int) -> str:
+def _render_with_quotes(
+    raw: str, resolver: MentionResolver | None, quote_url, depth: int, uploads: UploadResolver | None = None
+) -> str:
     """Render text, turning each quote block into a div.quote whose heading links to its source."""
     if depth >= MAX_QUOTE_NESTING or "[quote" not in raw.lower():
-        return _render_markdown(raw, resolver)
+        return _render_markdown(raw, resolver, uploads)
     parts: list[str] = []
     position = 0
     for match in QUOTE_RE.finditer(raw):
         before = raw[position : match.start()]
         if before.strip():
-            parts.append(_render_markdown(before, resolver))
+            parts.append(_render_markdown(before, resolver, uploads))
         username = match.group("username").strip()
         post, topic = match.group("post"), match.group("topic")
-        body = _render_with_quotes(match.group("body"), resolver, quote_url, depth + 1)
+        body = _render_with_quotes(match.group("body"), resolver, quote_url, depth + 1, uploads)
         title = escape(f"{username}:")
         if post and topic:
             title = f'<a href="{escape(quote_url(int(topic), int(post)))}">{title}</a>'
@@ -171,7 +178,7 @@ def _render_with_quotes(raw: str, resolver: MentionResolver | None, quote_url, d
         position = match.end()
     rest = raw[position:]
     if rest.strip():
-        parts.append(_render_markdown(rest, resolver))
+        parts.append(_render_markdown(rest, resolver, uploads))
     return "\n".join(parts)
 
 
@@ -185,9 +192,13 @@ def render(
     *,
     mention_resolver: MentionResolver | None = None,
     quote_url: Callable[[int, int], str] = default_quote_url,
+    upload_resolver: UploadResolver | None = None,
 ) -> str:
-    """Markdown source -> sanitised HTML, safe to insert into a page unescaped."""
-    return sanitise(_render_with_quotes(raw or "", mention_resolver, quote_url, 0))
+    """Markdown source -> sanitised HTML, safe to insert into a page unescaped.
+
+    ``upload_resolver`` turns upload:// references into the files' addresses (core/markdown_uploads.py).
+    """
+    return sanitise(_render_with_quotes(raw or "", mention_resolver, quote_url, 0, upload_resolver))
 
 
 def mentioned_usernames(raw: str) -> set[str]:

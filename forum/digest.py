@@ -2,14 +2,16 @@
 author's name, position and organisation, as a printable page or as Markdown.
 
 Read-only. ``sections`` builds the digest of any set of topics (one topic, an event's linked
-questions, a category over a date range) in at most two queries, whatever the number of topics
-and posts; at most MAX_CONTRIBUTIONS per question.
+questions, a category over a date range) in at most three queries, whatever the number of topics
+and posts; at most MAX_CONTRIBUTIONS per question. The files the contributions show are listed
+under each question ("Attachments: strategy.pdf by ...").
 """
 
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils.dateparse import parse_date
@@ -35,11 +37,19 @@ class Contribution:
 
 
 @dataclass
+class Attachment:
+    name: str
+    url: str
+    contribution: Contribution
+
+
+@dataclass
 class Section:
     topic: Topic
     question: str
     choice: str  # "highlighted" or "all"
     contributions: list[Contribution] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 def _contribution(post: Post) -> Contribution:
@@ -72,7 +82,7 @@ def sections(
 
     ``choice`` "highlighted" or "all" applies to every topic; otherwise each topic shows its
     highlighted contributions when it has any, else all its replies. ``start`` (inclusive) and
-    ``end`` (exclusive) keep only posts written in that period. Two queries at most.
+    ``end`` (exclusive) keep only posts written in that period. Three queries at most.
     """
     if not topics:
         return []
@@ -121,7 +131,30 @@ def sections(
                 contributions=[_contribution(post) for post in posts],
             )
         )
+    _attach_files(result)
     return result
+
+
+def _attach_files(result: list[Section]) -> None:
+    """The files each section's contributions show, in one query."""
+    from . import uploads
+    from .upload_models import PostUpload
+
+    by_post = {item.post.pk: item for section in result for item in section.contributions}
+    if not by_post:
+        return
+    rows = (
+        PostUpload.objects.filter(post_id__in=list(by_post), upload__removed_at__isnull=True)
+        .select_related("upload")
+        .order_by("post_id", "upload_id")
+    )
+    files: dict[int, list] = {}
+    for row in rows:
+        files.setdefault(row.post_id, []).append(row.upload)
+    for section in result:
+        for item in section.contributions:
+            for upload in files.get(item.post.pk, []):
+                section.attachments.append(Attachment(upload.original_filename, uploads.url(upload), item))
 
 
 def category_topics(user, category: Category, start: datetime, end: datetime, limit: int) -> list[Topic]:
@@ -233,6 +266,13 @@ def as_markdown(context: dict) -> str:
         for item in section.contributions:
             credit = ", ".join(part for part in (item.position, item.organisation) if part)
             lines += [f"**{item.name}**" + (f" — {credit}" if credit else ""), "", _quote(item.text), ""]
+        if section.attachments:
+            site = settings.SITE_URL.rstrip("/")
+            files = "; ".join(
+                f"[{file.name}]({site}{file.url}) " + _("by %(name)s") % {"name": file.contribution.name}
+                for file in section.attachments
+            )
+            lines += [f"**{_('Attachments:')}** {files}", ""]
     if not context["sections"] and context.get("empty"):
         lines += [f"_{context['empty']}_", ""]
     return "\n".join(lines).rstrip() + "\n"

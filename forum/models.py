@@ -552,6 +552,7 @@ class ModerationAction(models.TextChoices):
     VERIFY = "verify", _("Verified an official")
     DECLINE_VERIFICATION = "decline_verification", _("Declined a verification request")
     REVOKE = "revoke", _("Revoked a verification")
+    REMOVE_UPLOAD = "remove_upload", _("Removed a file")
 
 
 class ModerationLogEntry(models.Model):
@@ -749,3 +750,7 @@ def recent_poster_ids(topic_id: int, author_id: int) -> list[int]:
         .order_by("-latest")[:RECENT_POSTERS]
     )
     return [row["author_id"] for row in rows]
+
+
+# Files and images in posts (forum/upload_models.py, written by forum/uploads.py).
+from .upload_models import PostUpload, Upload, UploadKind  # noqa: E402,F401

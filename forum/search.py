@@ -146,6 +146,27 @@ def _pg_plain_sql(html_sql: str) -> str:
     return f"translate({text}, '{START}{STOP}', '')"
 
 
+# The names of the files a post shows (forum/uploads.py), split into words: "digital-inclusion_plan.pdf"
+# is one token to PostgreSQL's parser, and a search for "inclusion" should find it.
+_PG_FILE_NAMES = (
+    "coalesce((SELECT string_agg(translate(u.original_filename, '._-', '   '), ' ') "
+    "FROM forum_postupload pu JOIN forum_upload u ON u.id = pu.upload_id "
+    "WHERE pu.post_id = p.id AND u.removed_at IS NULL), '')"
+)
+
+
+def _file_names(post_ids: list[int]) -> dict[int, str]:
+    from .upload_models import PostUpload
+
+    names: dict[int, list[str]] = {}
+    rows = PostUpload.objects.filter(post_id__in=post_ids, upload__removed_at__isnull=True).values_list(
+        "post_id", "upload__original_filename"
+    )
+    for post_id, name in rows:
+        names.setdefault(post_id, []).append(name.replace("_", " ").replace("-", " "))
+    return {post_id: " ".join(found) for post_id, found in names.items()}
+
+
 def _pg_vector_sql() -> str:
     """The tsvector of a post `p` in topic `t`: titles weight A, texts weight B, each in its language."""
     own = _pg_config_sql("t.language")
@@ -155,6 +176,7 @@ def _pg_vector_sql() -> str:
         title = f"coalesce(t.title_translations ->> '{code}', '')"
         parts.append(f"setweight(to_tsvector('{cfg}'::regconfig, {title}), 'A')")
     parts.append(f"setweight(to_tsvector({own}, {_pg_plain_sql('p.cooked')}), 'B')")
+    parts.append(f"setweight(to_tsvector({own}, {_PG_FILE_NAMES}), 'B')")
     for code in FORUM_LANGUAGES:
         cfg = LANGUAGE_CONFIGS.get(code, FALLBACK_CONFIG)
         translated = _pg_plain_sql(f"p.cooked_translations ->> '{code}'")
@@ -213,11 +235,19 @@ def reindex_all(*, batch_size: int = 20_000, using: str = "default", progress=No
 
 
 def _fts_write(connection, posts: QuerySet) -> int:
+    values = list(
+        posts.values_list("pk", "topic__title", "topic__title_translations", "cooked", "cooked_translations")
+    )
+    files = _file_names([row[0] for row in values])
     rows = [
-        (post_id, _joined(title, titles), _joined(plain_text(cooked), translations, cooked=True))
-        for post_id, title, titles, cooked, translations in posts.values_list(
-            "pk", "topic__title", "topic__title_translations", "cooked", "cooked_translations"
+        (
+            post_id,
+            _joined(title, titles),
+            " ".join(
+                filter(None, [_joined(plain_text(cooked), translations, cooked=True), files.get(post_id)])
+            ),
         )
+        for post_id, title, titles, cooked, translations in values
     ]
     with connection.cursor() as cursor:
         ids = [row[0] for row in rows]

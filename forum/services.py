@@ -29,7 +29,7 @@ from core import clean, page_cache
 from core.markdown import render
 
 from . import live as forum_live
-from . import notify, permissions, search, tag_labels, view_counts, watching
+from . import notify, permissions, search, tag_labels, uploads, view_counts, watching
 from .models import (
     MAX_TAGS,
     PATH_DIGITS,
@@ -129,9 +129,23 @@ def existing_usernames(names: set[str]) -> list[str]:
     )
 
 
-def cook(raw: str) -> str:
-    """Markdown source -> the sanitised HTML stored on the post."""
-    return render(raw, mention_resolver=existing_usernames)
+def cook(raw: str, author_id: int | None = None) -> str:
+    """Markdown source -> the sanitised HTML stored on the post (upload:// references resolved,
+    the author's own uploads first)."""
+    return render(raw, mention_resolver=existing_usernames, upload_resolver=uploads.resolver(author_id))
+
+
+def recook_posts(posts: Iterable[Post]) -> None:
+    """Render posts' stored HTML again (a file they show was removed) and drop their cached pages."""
+    topic_ids = set()
+    post_ids = []
+    for post in posts:
+        Post.objects.filter(pk=post.pk).update(cooked=cook(post.raw, post.author_id))
+        topic_ids.add(post.topic_id)
+        post_ids.append(post.pk)
+    if topic_ids:
+        search.index_posts(post_ids=post_ids)
+        page_cache.changed(topic_ids=sorted(topic_ids))
 
 
 def _pad(number: int) -> str:
@@ -261,10 +275,11 @@ def create_topic(
                 root_number=1,
                 path=_pad(1),
                 raw=raw,
-                cooked=cook(raw),
+                cooked=cook(raw, author.pk),
                 idempotency_key=key,
                 created_at=now,
             )
+            uploads.link_post(first_post)
             search.index_posts(post_ids=[first_post.pk])
             if tag_names:
                 topic.tags.set(tag_names)
@@ -305,7 +320,7 @@ def create_reply(
         raise ValidationError({"reply_to": _("You can only answer a post of the same topic.")})
     key = _as_uuid(idempotency_key)
     permissions.check_reply(author, topic)
-    cooked = cook(raw)  # rendered before taking the lock, to hold it briefly
+    cooked = cook(raw, author.pk)  # rendered before taking the lock, to hold it briefly
     with transaction.atomic():
         locked = Topic.objects.select_for_update().get(pk=topic.pk)
         # The topic may have closed while this person typed.
@@ -331,6 +346,7 @@ def create_reply(
             idempotency_key=key,
             created_at=now,
         )
+        uploads.link_post(post)
         search.index_posts(post_ids=[post.pk])
         Topic.objects.filter(pk=locked.pk).update(
             highest_post_number=number,
@@ -388,9 +404,10 @@ def edit_post(editor, post: Post, raw: str, *, title: str | None = None) -> Post
             post.version = F("version") + 1
         notify.post_edited(post, raw)
         post.raw = raw
-        post.cooked = cook(raw)
+        post.cooked = cook(raw, post.author_id)
         post.edited_at = now
         post.save(update_fields=["raw", "cooked", "edited_at", "version"])
+        uploads.link_post(post)
         if new_title and new_title != old_title:
             Topic.objects.filter(pk=post.topic_id).update(title=new_title, slug=slugify(new_title)[:100])
             search.index_posts(topic_ids=[post.topic_id])  # the title is in every post's vector
@@ -766,7 +783,7 @@ def translate_topic(topic: Topic, *, titles: dict[str, str], bodies: dict[str, s
         title_translations={k: normalise_title(v) for k, v in titles.items()}
     )
     Post.objects.filter(topic=topic, number=1).update(
-        cooked_translations={language: cook(raw) for language, raw in bodies.items()}
+        cooked_translations={language: cook(raw, topic.author_id) for language, raw in bodies.items()}
     )
     search.index_posts(topic_ids=[topic.pk])
     page_cache.changed(topic_ids=[topic.pk])

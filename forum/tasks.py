@@ -31,3 +31,11 @@ def flush_view_counts() -> int:
     from . import services
 
     return services.flush_view_counts()
+
+
+@shared_task(name="forum.delete_unreferenced_uploads")
+def delete_unreferenced_uploads() -> int:
+    """Remove files no post references for a day (Celery beat, or core.inprocess, hourly)."""
+    from . import uploads
+
+    return uploads.delete_unreferenced_uploads()

@@ -1,8 +1,8 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from core import page_cache
 
-from . import feeds, live_views, moderation_views, search_views, views, watch_views
+from . import feeds, live_views, moderation_views, search_views, upload_views, views, watch_views
 
 app_name = "forum"
 
@@ -104,4 +104,27 @@ urlpatterns += [
     path("t/<int:topic_id>/watch", watch_views.topic_watch, name="topic_watch"),
     path("c/<int:category_id>/watch", watch_views.category_watch, name="category_watch"),
     path("my/watching", watch_views.my_watching, name="my_watching"),
+]
+
+# --- Files and images in posts (forum/upload_views.py) ----------------------------------------
+
+urlpatterns += [
+    re_path(
+        r"^uploads/original/(?P<sha1>[0-9a-f]{40})\.(?P<extension>[a-z0-9]{1,10})$",
+        upload_views.serve,
+        name="upload",
+    ),
+    re_path(
+        r"^uploads/optimized/(?P<sha1>[0-9a-f]{40})\.(?P<extension>[a-z0-9]{1,10})$",
+        upload_views.serve,
+        {"thumbnail": True},
+        name="upload_thumbnail",
+    ),
+    re_path(
+        r"^uploads/short-url/(?P<key>[0-9A-Za-z]{1,40})\.(?P<extension>[a-z0-9]{1,10})$",
+        upload_views.short_url,
+        name="upload_short",
+    ),
+    path("review/uploads", upload_views.review, name="review_uploads"),
+    path("review/uploads/<int:upload_id>/remove", upload_views.remove, name="remove_upload"),
 ]

@@ -28,7 +28,7 @@ from taggit.models import Tag
 from core import clean, page_cache, timezones
 from core.markdown import render as render_markdown
 
-from . import fragments, moderation, permissions, reading, services, watching
+from . import fragments, moderation, permissions, reading, services, uploads, watching
 from . import live as forum_live
 from .models import (
     RAW_MAX_LENGTH,
@@ -242,6 +242,7 @@ def _composer_context(request, topic: Topic, *, raw: str | None = None, reply_to
         "idempotency_key": uuid.uuid4(),
         "draft_key": Draft.key_for_topic(topic.pk),
         "raw_max_length": RAW_MAX_LENGTH,
+        "upload": uploads.composer_context(user) if reason is None else None,
     }
 
 
@@ -366,10 +367,14 @@ def reply(request, topic_id: int):
             raw += f"{reply_to.raw}\n[/quote]\n\n"
         return _reply_page(request, topic, reply_to, raw, {})
 
-    raw = request.POST.get("raw", "")
+    raw, file_errors = _with_uploaded_files(request, request.POST.get("raw", ""))
     if request.POST.get("preview"):
         # The no-JavaScript preview: the same page, the text kept, the rendering below it.
-        return _reply_page(request, topic, reply_to, raw, {}, preview_html=_preview_html(raw))
+        return _reply_page(
+            request, topic, reply_to, raw, file_errors, preview_html=_preview_html(raw, request.user)
+        )
+    if file_errors:
+        return _reply_page(request, topic, reply_to, raw, file_errors, status=400)
     try:
         # Rate limits, duplicates and links (forum/moderation.py); the typed text stays on error.
         services.check_posting(
@@ -393,6 +398,24 @@ def reply(request, topic_id: int):
             request, _("Your post is saved and waits for a moderator's approval before others see it.")
         )
     return redirect(f"{topic.post_url(post.number)}#post-{post.number}")
+
+
+def _with_uploaded_files(request, raw: str) -> tuple[str, dict]:
+    """The no-JavaScript file field: upload what was chosen and add it to the text. Returns the text
+    (with the accepted files' references) and the refusals, {"files": [...]}, to show with it."""
+    files = request.FILES.getlist("files")
+    if not files:
+        return raw, {}
+    if too_large := uploads.body_too_large(request):
+        return raw, {"files": [too_large]}
+    try:
+        made, refused = uploads.create_uploads(request.user, files)
+    except PermissionDenied as error:
+        return raw, {"files": [str(error)]}
+    if made:
+        references = "\n".join(uploads.markdown_for(upload) for upload in made)
+        raw = f"{raw.rstrip()}\n\n{references}" if raw.strip() else references
+    return raw, {"files": refused} if refused else {}
 
 
 def _reply_page(request, topic, reply_to, raw, errors, status=200, preview_html=None):
@@ -432,8 +455,11 @@ def new_topic(request):
         }
         category = next((c for c in categories if c.pk == form["category"]), None)
         opens_at, opens_at_error = _opens_at(form["opens_at"], zone)
+        form["raw"], errors = _with_uploaded_files(request, form["raw"])
         if request.POST.get("preview"):
-            preview_html = _preview_html(form["raw"])
+            preview_html = _preview_html(form["raw"], request.user)
+        elif errors:
+            pass  # the refused files' messages, with the text (and the files that were accepted) kept
         elif category is None:
             errors = {"category": [_("Choose a category where you may start topics.")]}
         elif opens_at_error:
@@ -478,6 +504,7 @@ def new_topic(request):
         "preview_html": preview_html,
         "can_schedule": can_schedule,
         "zone_name": zone.key,
+        "upload": uploads.composer_context(user),
     }
     return render(request, "forum/new_topic.html", context, status=status)
 
@@ -569,24 +596,30 @@ def edit_post(request, post_id: int):
     raw = post.raw
     title = post.topic.title if post.number == 1 else None
     status = 200
+    upload = uploads.composer_context(request.user)
     if request.method == "POST":
-        raw = request.POST.get("raw", "")
+        raw, errors = _with_uploaded_files(request, request.POST.get("raw", ""))
         if post.number == 1:
             title = request.POST.get("title", "")
         if request.POST.get("preview"):
             context = {"post": post, "topic": post.topic, "raw": raw, "title": title, "errors": errors}
-            context.update(raw_max_length=RAW_MAX_LENGTH, preview_html=_preview_html(raw))
+            context.update(
+                raw_max_length=RAW_MAX_LENGTH, preview_html=_preview_html(raw, request.user), upload=upload
+            )
             return render(request, "forum/edit_post.html", context)
-        try:
-            services.edit_post(request.user, post, raw, title=title)
-        except ValidationError as error:
-            errors = _validation_messages(error)
+        if errors:
             status = 400
         else:
-            messages.success(request, _("Your changes are saved."))
-            return redirect(_back_to(post))
+            try:
+                services.edit_post(request.user, post, raw, title=title)
+            except ValidationError as error:
+                errors = _validation_messages(error)
+                status = 400
+            else:
+                messages.success(request, _("Your changes are saved."))
+                return redirect(_back_to(post))
     context = {"post": post, "topic": post.topic, "raw": raw, "title": title, "errors": errors}
-    context["raw_max_length"] = RAW_MAX_LENGTH
+    context.update(raw_max_length=RAW_MAX_LENGTH, upload=upload)
     return render(request, "forum/edit_post.html", context, status=status)
 
 
@@ -638,8 +671,12 @@ def hide(request, post_id: int):
 # --- Composer helpers -----------------------------------------------------------------------
 
 
-def _preview_html(raw: str) -> str:
-    return render_markdown(raw[: RAW_MAX_LENGTH + 1000], mention_resolver=services.existing_usernames)
+def _preview_html(raw: str, user=None) -> str:
+    return render_markdown(
+        raw[: RAW_MAX_LENGTH + 1000],
+        mention_resolver=services.existing_usernames,
+        upload_resolver=uploads.resolver(user.pk if user is not None and user.is_authenticated else None),
+    )
 
 
 @require_POST
@@ -647,7 +684,9 @@ def preview(request):
     """The composer's preview (htmx), rendered by the same renderer as saved posts."""
     if not request.user.is_authenticated:
         raise PermissionDenied
-    return render(request, "forum/_preview.html", {"html": _preview_html(request.POST.get("raw", ""))})
+    return render(
+        request, "forum/_preview.html", {"html": _preview_html(request.POST.get("raw", ""), request.user)}
+    )
 
 
 @require_POST

@@ -243,6 +243,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "forum-drain-notification-jobs": {"task": "forum.drain_notification_jobs", "schedule": 60.0},
     # Topic views are counted in Redis (or the process) on each GET and written here in one batch.
     "forum-flush-view-counts": {"task": "forum.flush_view_counts", "schedule": 30.0},
+    # Uploads no post references for a day are removed (forum/uploads.py).
+    "forum-delete-unreferenced-uploads": {"task": "forum.delete_unreferenced_uploads", "schedule": 60 * 60},
 }
 
 # Email: EMAIL_URL (smtp://user:pass@host:587/?tls=True), else EMAIL_BACKEND.
@@ -334,6 +336,82 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# --- Files and images in posts (forum/uploads.py, docs/forum.md) ------------------------------
+# Local disk under MEDIA_ROOT/uploads by default; any S3-compatible store (AWS, MinIO) with
+# STORAGE_URL=s3://<bucket>?endpoint_url=http://minio:9000&region_name=... plus AWS_ACCESS_KEY_ID
+# and AWS_SECRET_ACCESS_KEY (or AWS_STORAGE_BUCKET_NAME and the other AWS_* settings). Files are
+# never public: pages link to a permission-checked view at a stable address (/uploads/...).
+_storage_url = env("STORAGE_URL", default="")
+_s3_bucket = env("AWS_STORAGE_BUCKET_NAME", default="")
+if _storage_url.startswith("s3://") or _s3_bucket:
+    from urllib.parse import parse_qsl, urlsplit
+
+    _parts = urlsplit(_storage_url) if _storage_url else None
+    _query = dict(parse_qsl(_parts.query)) if _parts else {}
+    STORAGES["uploads"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": (_parts.netloc if _parts else "") or _s3_bucket,
+            "location": (_parts.path.strip("/") if _parts else "") or env("AWS_LOCATION", default=""),
+            "endpoint_url": _query.get("endpoint_url") or env("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": _query.get("region_name") or env("AWS_S3_REGION_NAME", default=None),
+            "access_key": env("AWS_ACCESS_KEY_ID", default=None),
+            "secret_key": env("AWS_SECRET_ACCESS_KEY", default=None),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "signature_version": "s3v4",
+            # Names are content hashes: the same name is the same bytes.
+            "file_overwrite": True,
+        },
+    }
+else:
+    STORAGES["uploads"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": os.path.join(MEDIA_ROOT, "uploads"), "base_url": None},
+    }
+# Who may upload: officials and moderators who may post. Limits per file and per person a day.
+UPLOADS_MAX_FILE_MB = env.float("UPLOADS_MAX_FILE_MB", default=20)
+UPLOADS_DAILY_QUOTA_MB = env.float("UPLOADS_DAILY_QUOTA_MB", default=200)
+UPLOADS_MAX_FILES_PER_REQUEST = env.int("UPLOADS_MAX_FILES_PER_REQUEST", default=10)
+# Kinds accepted, by the extension their content shows (SVG is never accepted).
+UPLOADS_ALLOWED_TYPES = env.list(
+    "UPLOADS_ALLOWED_TYPES",
+    default=[
+        "jpg",
+        "png",
+        "webp",
+        "gif",
+        "pdf",
+        "docx",
+        "xlsx",
+        "pptx",
+        "odt",
+        "ods",
+        "odp",
+        "doc",
+        "xls",
+        "ppt",
+        "csv",
+        "txt",
+    ],
+)
+# Images larger than this (either side, in pixels) are scaled down; above the pixel count refused.
+UPLOADS_IMAGE_MAX_SIDE = env.int("UPLOADS_IMAGE_MAX_SIDE", default=4096)
+UPLOADS_IMAGE_MAX_PIXELS = env.int("UPLOADS_IMAGE_MAX_PIXELS", default=60_000_000)
+# The size pages show images at (Discourse's 690x500): a thumbnail is made when larger.
+UPLOADS_THUMBNAIL_WIDTH = env.int("UPLOADS_THUMBNAIL_WIDTH", default=690)
+UPLOADS_THUMBNAIL_HEIGHT = env.int("UPLOADS_THUMBNAIL_HEIGHT", default=500)
+# A file no post references is removed after this many hours (forum.delete_unreferenced_uploads).
+UPLOADS_UNREFERENCED_HOURS = env.int("UPLOADS_UNREFERENCED_HOURS", default=24)
+# With S3: answer a permitted download with a redirect to a 5-minute signed URL of the store
+# instead of streaming the file through the web process.
+UPLOADS_REDIRECT_TO_STORAGE = env.bool("UPLOADS_REDIRECT_TO_STORAGE", default=False)
+# Behind nginx with local files: the internal location that serves MEDIA_ROOT/uploads
+# (X-Accel-Redirect), e.g. /protected-uploads/; empty: the web process streams the file.
+UPLOADS_X_ACCEL_REDIRECT = env("UPLOADS_X_ACCEL_REDIRECT", default="")
+# --- end of files and images ------------------------------------------------------------------
 
 # A form posted after its token expired gets the site's 403 page with what to do (core/errors.py).
 CSRF_FAILURE_VIEW = "core.errors.csrf_failure"

@@ -38,6 +38,7 @@ CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 
 STORAGES = {
+    **STORAGES,  # noqa: F405 - "uploads" (local disk or S3) comes from base.py
     "default": {
         "BACKEND": env("DEFAULT_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage")
     },

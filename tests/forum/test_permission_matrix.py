@@ -122,6 +122,8 @@ MATRIX = {
     "category_watch_page": ("get", "/c/{category.pk}/watch", None, expect(200, anonymous=LOGIN)),
     "category_watch": ("post", "/c/{category.pk}/watch", {"level": "muted"}, expect(302, anonymous=LOGIN)),
     "my_watching": ("get", "/my/watching", None, expect(200, anonymous=LOGIN)),
+    # Files in posts (forum/upload_views.py; who downloads a file: tests/forum/test_uploads.py).
+    "review_uploads": ("get", "/review/uploads", None, expect(403, anonymous=LOGIN, moderator=200, staff=200)),
 }
 
 
