@@ -745,3 +745,69 @@ def complete_signup_profile(user: User, *, display_name: str, position: str) -> 
     user.save(update_fields=["display_name", "position"])
     page_cache.changed(lists=False, site=True)
     return user
+
+
+# --- signing in by a link sent by email --------------------------------------------------
+
+SIGN_IN_LINK_SALT = "accounts.sign_in_link"
+SIGN_IN_LINK_MAX_AGE = timedelta(minutes=30)
+
+
+def _last_login_stamp(user: User) -> str:
+    return user.last_login.isoformat() if user.last_login else ""
+
+
+def sign_in_link_path(user: User) -> str:
+    from django.urls import reverse
+
+    token = signing.dumps({"u": user.pk, "l": _last_login_stamp(user)}, salt=SIGN_IN_LINK_SALT)
+    return reverse("accounts:sign_in_link_use", args=[token])
+
+
+def send_sign_in_link(email: str) -> bool:
+    """Email a one-click sign-in link to the account with this confirmed address, if there is one
+    (invitees who chose no password sign in this way). The page says the same either way, so it
+    reveals nobody's address. The link works once (signing in changes `last_login`), for 30 min."""
+    from allauth.account.models import EmailAddress
+    from django.core.mail import EmailMessage
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from notifications.services import queue_message
+
+    address = (
+        EmailAddress.objects.select_related("user")
+        .filter(email__iexact=email.strip(), verified=True, user__is_active=True)
+        .first()
+    )
+    if address is None:
+        return False
+    user = address.user
+    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + _("Your sign-in link")
+        body = render_to_string(
+            "accounts/email/sign_in_link.txt",
+            {
+                "user": user,
+                "link": notifications.site_url(sign_in_link_path(user)),
+                "site_url": notifications.site_url("/"),
+            },
+        )
+    queue_message(
+        EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address.email]),
+        urgent=True,
+        kind="sign_in_link",
+    )
+    return True
+
+
+def user_from_sign_in_link(token: str) -> User | None:
+    """The active person a sign-in link is for, while it is fresh and unused; else None."""
+    try:
+        data = signing.loads(token, salt=SIGN_IN_LINK_SALT, max_age=SIGN_IN_LINK_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    if user is None or _last_login_stamp(user) != data.get("l"):
+        return None
+    return user

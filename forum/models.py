@@ -552,6 +552,9 @@ class ModerationAction(models.TextChoices):
     VERIFY = "verify", _("Verified an official")
     DECLINE_VERIFICATION = "decline_verification", _("Declined a verification request")
     REVOKE = "revoke", _("Revoked a verification")
+    INVITE = "invite", _("Invited someone")
+    RESEND_INVITATION = "resend_invitation", _("Sent an invitation again")
+    REVOKE_INVITATION = "revoke_invitation", _("Revoked an invitation")
 
 
 class ModerationLogEntry(models.Model):
