@@ -215,10 +215,13 @@ def accept(request, token: str):
     link no longer works (used, expired, revoked) with what to do instead."""
     invitation = invitations.find(token)
     reason = invitations.unavailable_reason(invitation)
-    if reason is None and invitations.registered_emails([invitation.email]):
-        reason = "registered"
     if reason:
         return _unavailable(request, token, invitation, reason)
+    if invitations.registered_emails([invitation.email]):
+        owner = invitations.account_for(invitation)
+        if owner is None or owner.is_verified_official:
+            return _unavailable(request, token, invitation, "registered")
+        return _accept_as_member(request, token, invitation, owner)
     form = AcceptInvitationForm(
         request.POST or None, initial={"display_name": invitation.name, "position": invitation.position}
     )
@@ -255,6 +258,29 @@ def accept(request, token: str):
         "occasion_title": invitation.occasion_title(request.LANGUAGE_CODE),
     }
     return render(request, "accounts/invitations/accept.html", context, status=status)
+
+
+def _accept_as_member(request, token: str, invitation, owner):
+    """A member with an account (an event's registrant): signed in as that account, one button."""
+    is_owner = request.user.is_authenticated and request.user.pk == owner.pk
+    if is_owner and request.method == "POST":
+        try:
+            user = invitations.accept_as_member(token, request.user, ip=client_ip(request))
+        except invitations.InvitationError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("You are now a verified official of %(organisation)s.")
+                % {"organisation": user.organisation.name},
+            )
+            return redirect(invitations.landing_url(invitation))
+    context = {
+        "invitation": invitation,
+        "is_owner": is_owner,
+        "occasion_title": invitation.occasion_title(request.LANGUAGE_CODE),
+    }
+    return render(request, "accounts/invitations/accept_member.html", context)
 
 
 def _unavailable(request, token: str, invitation, reason: str):

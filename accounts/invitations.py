@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -44,6 +44,7 @@ from .models import (
     Organisation,
     User,
     VerificationMethod,
+    VerificationState,
 )
 
 # Sent after commit with action ("invite", "resend", "revoke", "accept"), actor and invitations
@@ -79,6 +80,7 @@ class InviteRow:
     organisation: str = ""  # a name, short name or slug; or empty when an Organisation is given
     language: str = ""
     groups: list[str] = field(default_factory=list)
+    topic_id: str = ""  # Discourse's bulk CSV: the topic the invitation leads to
     line: int = 0
     organisation_obj: Organisation | None = None
 
@@ -163,6 +165,15 @@ def registered_emails(emails: list[str]) -> set[str]:
     return found
 
 
+def verified_emails(emails) -> set[str]:
+    """Of these addresses, those of accounts already verified as officials."""
+    query = Q()
+    for email in emails:
+        query |= Q(email__iexact=email)
+    accounts = User.objects.filter(query, verification_state=VerificationState.VERIFIED)
+    return {email.lower() for email in accounts.values_list("email", flat=True)}
+
+
 def organisations_by_name() -> dict[str, Organisation]:
     """Every organisation under its name, short name and slug (lower case), for a CSV's column."""
     names: dict[str, Organisation] = {}
@@ -173,18 +184,26 @@ def organisations_by_name() -> dict[str, Organisation]:
     return names
 
 
+def invitation_counts(occasion: str) -> dict:
+    """How many invitations were sent for an occasion, and how many were accepted (one query)."""
+    return Invitation.objects.filter(occasion=occasion).aggregate(
+        sent=Count("pk"), accepted=Count("pk", filter=Q(state=InvitationState.ACCEPTED))
+    )
+
+
 # --- reading a CSV -----------------------------------------------------------------------
 
 
-def parse_csv(text: str) -> tuple[list[InviteRow], list[RowProblem]]:
+def parse_csv(text: str, columns: tuple[str, ...] = CSV_COLUMNS) -> tuple[list[InviteRow], list[RowProblem]]:
     """Rows of ``email, name, position, organisation, language, groups`` (a header row is optional
-    and may put the columns in any order; groups are separated by ";"). Returns the rows that
+    and may put the columns in any order; groups are separated by ";"); `columns` is the order
+    without a header (Discourse's bulk invites: email, groups, topic_id). Returns the rows that
     have an address and the lines that could not be read, with why."""
     rows: list[InviteRow] = []
     problems: list[RowProblem] = []
     text = (text or "").lstrip("\ufeff")
     reader = csv.reader(io.StringIO(text))
-    columns = list(CSV_COLUMNS)
+    columns = list(columns)
     for line, cells in enumerate(reader, start=1):
         cells = [clean.strip_controls(cell).strip() for cell in cells]
         if not any(cells):
@@ -213,6 +232,7 @@ def parse_csv(text: str) -> tuple[list[InviteRow], list[RowProblem]]:
                 organisation=values.get("organisation", ""),
                 language=values.get("language", ""),
                 groups=[group.strip() for group in values.get("groups", "").split(";") if group.strip()],
+                topic_id=values.get("topic_id", ""),
                 line=line,
             )
         )
@@ -254,12 +274,19 @@ def _check_row(row: InviteRow, names: dict[str, Organisation]) -> str | None:
 
 @transaction.atomic
 def invite_many(
-    inviter: User, rows: list[InviteRow], *, occasion: Occasion | None = None, custom_message: str = ""
+    inviter: User,
+    rows: list[InviteRow],
+    *,
+    occasion: Occasion | None = None,
+    custom_message: str = "",
+    members_too: bool = False,
 ) -> InviteReport:
     """Invite these people (moderators and staff): one invitation and one email each.
 
     Malformed rows, addresses that already have an account, addresses already invited (pending)
     or twice in the list are reported, not invited; so are rows beyond the inviter's daily limit.
+    With ``members_too`` (an event's registrants, chosen one by one by the site), members who
+    are not verified yet are invited too: accepting, signed in, verifies their account.
     The emails are owed in the outbox in this transaction and sent after commit.
     """
     permissions_check(inviter)
@@ -279,6 +306,8 @@ def invite_many(
             seen.add(row.email)
             valid.append(row)
     members = registered_emails([row.email for row in valid])
+    if members_too and members:
+        members = verified_emails(members)
     now = timezone.now()
     # A pending invitation past its date is expired now, so the address can be invited again.
     Invitation.objects.filter(
@@ -293,7 +322,12 @@ def invite_many(
     expires_at = now + timedelta(days=settings.INVITATION_VALID_DAYS)
     for row in valid:
         if row.email in members:
-            report.members.append(RowProblem(row.line, row.email, _("Already has an account: not invited.")))
+            reason = (
+                _("Already a verified official.")
+                if members_too
+                else _("Already has an account: not invited.")
+            )
+            report.members.append(RowProblem(row.line, row.email, reason))
             continue
         if row.email in pending:
             report.duplicates.append(
@@ -418,6 +452,7 @@ def build_email(invitation: Invitation, token: str) -> EmailMessage:
             "occasion_starts": starts,
             "expires": formats.date_format(invitation.expires_at, "DATE_FORMAT"),
             "link": link_for(token),
+            "has_account": bool(registered_emails([invitation.email])),
             "site_url": settings.SITE_URL.rstrip("/") + "/",
         }
         if context["occasion_title"]:
@@ -469,8 +504,8 @@ def resend(invitation: Invitation, *, actor: User) -> Invitation:
             _("You reached your daily limit of %(limit)d invitations. Try again tomorrow.")
             % {"limit": settings.INVITATIONS_PER_DAY}
         )
-    if registered_emails([invitation.email]):
-        raise InvitationError(_("This address has an account now: no invitation is needed."))
+    if verified_emails([invitation.email]):
+        raise InvitationError(_("This address belongs to a verified official now: no invitation is needed."))
     _renew(invitation, sender=actor)
     _announce("resend", actor, [invitation])
     return invitation
@@ -513,7 +548,7 @@ def send_new_link(token: str) -> Invitation | None:
     if found is None:
         return None
     invitation = Invitation.objects.select_for_update(of=("self",)).select_related("inviter").get(pk=found.pk)
-    if not invitation.is_expired or registered_emails([invitation.email]):
+    if not invitation.is_expired or verified_emails([invitation.email]):
         return None
     if invitation.sent_at and invitation.sent_at > timezone.now() - NEW_LINK_EVERY:
         return None
@@ -546,7 +581,24 @@ UNAVAILABLE = {
     "revoked": _("This invitation was withdrawn by the person who sent it."),
     "expired": _("This invitation has expired."),
     "registered": _("This address already has an account: sign in instead."),
+    "other_account": _("This invitation is for another account. Sign in with the invited address."),
 }
+
+
+def _lock_usable(token: str) -> Invitation:
+    """The invitation behind a link, locked, if it can still be accepted; else InvitationError."""
+    found = find(token)
+    reason = unavailable_reason(found)
+    if reason is None:
+        found = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("organisation", "inviter")
+            .get(pk=found.pk)
+        )
+        reason = unavailable_reason(found)
+    if reason:
+        raise InvitationError(UNAVAILABLE[reason])
+    return found
 
 
 @transaction.atomic
@@ -562,18 +614,7 @@ def accept(token: str, *, name: str, position: str, password: str = "", ip: str 
     from allauth.account.models import EmailAddress
     from allauth.utils import generate_unique_username
 
-    found = find(token)
-    reason = unavailable_reason(found)
-    if reason:
-        raise InvitationError(UNAVAILABLE[reason])
-    invitation = (
-        Invitation.objects.select_for_update(of=("self",))
-        .select_related("organisation", "inviter")
-        .get(pk=found.pk)
-    )
-    reason = unavailable_reason(invitation)
-    if reason:
-        raise InvitationError(UNAVAILABLE[reason])
+    invitation = _lock_usable(token)
     if registered_emails([invitation.email]):
         raise InvitationError(UNAVAILABLE["registered"])
     name = clean.clean_line(name, "name")
@@ -598,6 +639,42 @@ def accept(token: str, *, name: str, position: str, password: str = "", ip: str 
         user.set_unusable_password()
     user.save()
     EmailAddress.objects.create(user=user, email=invitation.email, verified=True, primary=True)
+    _verify(user, invitation, position=position, ip=ip)
+    _mark_accepted(invitation, user)
+    user.refresh_from_db()
+    return user
+
+
+def account_for(invitation: Invitation) -> User | None:
+    """The account that owns the invited address (confirmed), if one exists."""
+    from allauth.account.models import EmailAddress
+
+    address = (
+        EmailAddress.objects.select_related("user")
+        .filter(email__iexact=invitation.email, verified=True)
+        .first()
+    )
+    return address.user if address else None
+
+
+@transaction.atomic
+def accept_as_member(token: str, user: User, *, ip: str | None = None) -> User:
+    """A member who already has an account accepts, signed in as the owner of the invited address:
+    they become a verified official of the invitation's organisation (route "invitation").
+    Raises InvitationError when the link cannot be used or the account is not the invited one."""
+    invitation = _lock_usable(token)
+    owner = account_for(invitation)
+    if owner is None or owner.pk != user.pk:
+        raise InvitationError(UNAVAILABLE["other_account"])
+    _verify(user, invitation, position=user.position or invitation.position, ip=ip)
+    _mark_accepted(invitation, user)
+    user.refresh_from_db()
+    return user
+
+
+def _verify(user: User, invitation: Invitation, *, position: str, ip: str | None) -> None:
+    """Verify the invitee: by the domain rule when the address is on an official domain, else by
+    the invitation, vouched for by the inviter. No "you are verified" email: they are on the page."""
     official = services.find_domain(invitation.email)
     if official is not None:
         services.verify_official(
@@ -611,29 +688,30 @@ def accept(token: str, *, name: str, position: str, password: str = "", ip: str 
             ip=ip,
             notify=False,
         )
-    else:
-        inviter = invitation.inviter
-        services.verify_official(
-            user,
-            invitation.organisation,
-            method=VerificationMethod.INVITATION,
-            actor=inviter,
-            position=position,
-            reason=_("Invited by %(inviter)s on %(date)s.")
-            % {
-                "inviter": inviter.username if inviter else _("a former moderator"),
-                "date": invitation.created_at.date().isoformat(),
-            },
-            ip=ip,
-            notify=False,
-        )
+        return
+    inviter = invitation.inviter
+    services.verify_official(
+        user,
+        invitation.organisation,
+        method=VerificationMethod.INVITATION,
+        actor=inviter,
+        position=position,
+        reason=_("Invited by %(inviter)s on %(date)s.")
+        % {
+            "inviter": inviter.username if inviter else _("a former moderator"),
+            "date": invitation.created_at.date().isoformat(),
+        },
+        ip=ip,
+        notify=False,
+    )
+
+
+def _mark_accepted(invitation: Invitation, user: User) -> None:
     invitation.state = InvitationState.ACCEPTED
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["state", "accepted_at", "accepted_by"])
     _announce("accept", invitation.inviter, [invitation], user=user)
-    user.refresh_from_db()
-    return user
 
 
 def landing_url(invitation: Invitation) -> str:
