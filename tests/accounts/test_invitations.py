@@ -284,3 +284,8 @@ def test_invitation_link_renews_no_one_else(moderator, harare):
     with pytest.raises(invitations.InvitationError):
         invitations.accept(token, name="X", position="")
     assert services.find_domain("late@mail.example") is None
+
+
+def test_the_sign_in_page_offers_the_emailed_link(client):
+    page = client.get("/accounts/login/")
+    assert page.status_code == 200 and 'href="/sign-in-link"' in page.text
