@@ -49,3 +49,14 @@ def test_accept_page_budget(client, django_assert_num_queries):
     report.invited[0].save(update_fields=["token_hash"])
     small = count(client, f"/invites/{token}")
     assert small <= 4
+
+
+def test_invite_page_budget(client, django_assert_num_queries):
+    moderator = make_user("moderator")
+    client.force_login(moderator)
+    small = count(client, "/review/invitations/new")
+    OrganisationFactory.create_batch(10)
+    invite(moderator, 5)
+    with django_assert_num_queries(small):
+        client.get("/review/invitations/new")
+    assert small <= 8

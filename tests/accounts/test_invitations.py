@@ -289,3 +289,17 @@ def test_invitation_link_renews_no_one_else(moderator, harare):
 def test_the_sign_in_page_offers_the_emailed_link(client):
     page = client.get("/accounts/login/")
     assert page.status_code == 200 and 'href="/sign-in-link"' in page.text
+
+
+def test_sign_in_links_skip_no_second_factor_and_do_not_flood(client):
+    moderator = make_user("moderator")  # has a second factor
+    assert client.post("/sign-in-link", {"email": moderator.email}).status_code == 200
+    assert mail.outbox == []
+    member = UserFactory()
+    committed(client.post, "/sign-in-link", {"email": member.email})
+    committed(client.post, "/sign-in-link", {"email": member.email})
+    assert len(mail.outbox) == 1
+    # A link made before the person enrolled a second factor stops working.
+    path = services.sign_in_link_path(moderator)
+    assert client.post(path)["Location"] == "/sign-in-link"
+    assert "_auth_user_id" not in client.session
