@@ -29,6 +29,7 @@ from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.db.models.functions import Lower
 from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -144,34 +145,40 @@ def language_for(row_language: str, organisation: Organisation | None) -> str:
     return settings.LANGUAGE_CODE
 
 
-def registered_emails(emails: list[str]) -> set[str]:
-    """The addresses (lower case) that already belong to an account."""
+def _lowered(emails) -> list[str]:
+    return list({email.strip().lower() for email in emails})
+
+
+def registered_emails(emails) -> set[str]:
+    """The addresses (compared in lower case) that already belong to an account."""
     from allauth.account.models import EmailAddress
 
-    lowered = [email.lower() for email in emails]
-    found = {
-        email.lower() for email in User.objects.filter(email__in=lowered).values_list("email", flat=True)
-    }
-    found |= {
-        email.lower()
-        for email in EmailAddress.objects.filter(email__in=lowered).values_list("email", flat=True)
-    }
-    if len(found) < len(lowered):  # addresses stored with capitals
-        rest = [email for email in lowered if email not in found]
-        query = Q()
-        for email in rest:
-            query |= Q(email__iexact=email)
-        found |= {email.lower() for email in User.objects.filter(query).values_list("email", flat=True)}
+    lowered = _lowered(emails)
+    if not lowered:
+        return set()
+    found = set(
+        User.objects.annotate(lower_email=Lower("email"))
+        .filter(lower_email__in=lowered)
+        .values_list("lower_email", flat=True)
+    )
+    found |= set(
+        EmailAddress.objects.annotate(lower_email=Lower("email"))
+        .filter(lower_email__in=lowered)
+        .values_list("lower_email", flat=True)
+    )
     return found
 
 
 def verified_emails(emails) -> set[str]:
     """Of these addresses, those of accounts already verified as officials."""
-    query = Q()
-    for email in emails:
-        query |= Q(email__iexact=email)
-    accounts = User.objects.filter(query, verification_state=VerificationState.VERIFIED)
-    return {email.lower() for email in accounts.values_list("email", flat=True)}
+    lowered = _lowered(emails)
+    if not lowered:
+        return set()
+    return set(
+        User.objects.annotate(lower_email=Lower("email"))
+        .filter(lower_email__in=lowered, verification_state=VerificationState.VERIFIED)
+        .values_list("lower_email", flat=True)
+    )
 
 
 def organisations_by_name() -> dict[str, Organisation]:

@@ -462,16 +462,20 @@ def invite(request, slug: str):
     """Invite an event's attendees (moderators and staff): one address, a CSV of the attendee list,
     or every registrant not yet verified. The invitations name the event and land on its page."""
     event = get_object_or_404(Event, slug=slug)
-    context, done = invite_forms(request, services.invitation_occasion(event))
-    if done:
-        return redirect("events:invite", slug=event.slug)
-    if request.method == "POST" and request.POST.get("action") == "invite_registrants":
-        context["report"] = services.invite_registrants(event, request.user)
-    context.update(
-        event=event,
-        unverified=services.unverified_registrants(event).count(),
-        registrants_report=request.POST.get("action") == "invite_registrants",
-    )
+    # An invitation's link lands on the event page: nobody is invited to one they cannot see.
+    blocked = {
+        EventStatus.DRAFT: _("Publish the event before inviting people to it: its page is not public yet."),
+        EventStatus.CANCELLED: _("This event has been cancelled."),
+    }.get(event.status)
+    if blocked:
+        context = {"report": None, "blocked": blocked}
+    else:
+        context, done = invite_forms(request, services.invitation_occasion(event))
+        if done:
+            return redirect("events:invite", slug=event.slug)
+        if request.method == "POST" and request.POST.get("action") == "invite_registrants":
+            context["report"] = services.invite_registrants(event, request.user)
+    context.update(event=event, unverified=services.unverified_registrants(event).count())
     failed = request.method == "POST" and context["report"] is None
     return render(request, "events/invite.html", context, status=400 if failed else 200)
 

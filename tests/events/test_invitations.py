@@ -120,3 +120,12 @@ def test_invite_page_and_control_room_budgets(client, event, django_assert_num_q
     with django_assert_num_queries(control):
         client.get("/events/launch/control")
     assert invite_page <= 8
+
+
+@pytest.mark.parametrize("status", [EventStatus.DRAFT, EventStatus.CANCELLED])
+def test_no_invitation_to_an_event_nobody_can_see(client, status):
+    EventFactory(slug="hidden", status=status)
+    client.force_login(make_user("staff"))
+    assert "Upload and invite" not in client.get("/events/hidden/invite").text
+    response = client.post("/events/hidden/invite", {"action": "invite_one", "email": "x@mail.example"})
+    assert response.status_code == 400 and not Invitation.objects.exists()
