@@ -35,6 +35,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import clean
 
@@ -582,13 +583,16 @@ def unavailable_reason(invitation: Invitation | None) -> str | None:
     return None
 
 
+# Lazy: read in the language of whoever opens the link.
 UNAVAILABLE = {
-    "unknown": _("This invitation link is not valid. Check that you copied all of it."),
-    "accepted": _("This invitation has already been used."),
-    "revoked": _("This invitation was withdrawn by the person who sent it."),
-    "expired": _("This invitation has expired."),
-    "registered": _("This address already has an account: sign in instead."),
-    "other_account": _("This invitation is for another account. Sign in with the invited address."),
+    "unknown": gettext_lazy("This invitation link is not valid. Check that you copied all of it."),
+    "accepted": gettext_lazy("This invitation has already been used."),
+    "revoked": gettext_lazy("This invitation was withdrawn by the person who sent it."),
+    "expired": gettext_lazy("This invitation has expired."),
+    "registered": gettext_lazy("This address already has an account: sign in instead."),
+    "other_account": gettext_lazy(
+        "This invitation is for another account. Sign in with the invited address."
+    ),
 }
 
 
