@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from core import page_cache
 
 from .models import (
+    Invitation,
     Organisation,
     OrganisationDomain,
     RosterEntry,
@@ -85,3 +86,18 @@ class RosterEntryAdmin(admin.ModelAdmin):
     list_display = ["email", "organisation", "created_at"]
     search_fields = ["email"]
     list_filter = ["organisation"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are sent, resent and revoked from /review/invitations (services)."""
+
+    list_display = ["email", "organisation", "state", "inviter", "created_at", "expires_at"]
+    list_filter = ["state"]
+    search_fields = ["email", "name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

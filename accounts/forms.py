@@ -196,17 +196,21 @@ class RosterForm(forms.Form):
     )
 
     def clean_roster(self):
-        upload = self.cleaned_data["roster"]
-        if upload.size > 2 * 1024 * 1024:
-            raise ValidationError(_("The roster is larger than 2 MB; split it into several files."))
-        raw = upload.read()
+        return read_csv_upload(self.cleaned_data["roster"])
+
+
+def read_csv_upload(upload) -> str:
+    """The text of an uploaded CSV file (UTF-8, else Latin-1), up to 2 MB."""
+    if upload.size > 2 * 1024 * 1024:
+        raise ValidationError(_("The file is larger than 2 MB; split it into several files."))
+    raw = upload.read()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
         try:
-            return raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                return raw.decode("latin-1")
-            except UnicodeDecodeError as error:
-                raise ValidationError(_("Save the roster as a UTF-8 CSV file and try again.")) from error
+            return raw.decode("latin-1")
+        except UnicodeDecodeError as error:
+            raise ValidationError(_("Save the file as a UTF-8 CSV file and try again.")) from error
 
 
 class OrganisationForm(forms.ModelForm):
@@ -221,6 +225,7 @@ class OrganisationForm(forms.ModelForm):
             "kind",
             "country",
             "metropolis_region",
+            "language",
             "is_member",
             "website",
             "latitude",
@@ -368,3 +373,72 @@ class SignupExtraForm(forms.Form):
         services.complete_signup_profile(
             user, display_name=self.cleaned_data["display_name"], position=self.cleaned_data["position"]
         )
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+FORUM_LANGUAGES = [("", _("The organisation's language"))] + [
+    (code, name) for code, name in settings.LANGUAGES
+]
+
+
+class InviteOneForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"))
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    position = forms.CharField(label=_("Position"), max_length=200, required=False)
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=Organisation.objects.all(),
+        required=False,
+        help_text=_("Leave empty when the address is on an organisation's official domain."),
+    )
+    language = forms.ChoiceField(label=_("Language of the email"), choices=FORUM_LANGUAGES, required=False)
+    groups = forms.CharField(
+        label=_("Groups"), required=False, help_text=_("Names separated by semicolons (;).")
+    )
+    custom_message = forms.CharField(
+        label=_("Personal message (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean_groups(self):
+        return [group.strip() for group in self.cleaned_data["groups"].split(";") if group.strip()]
+
+
+class InviteCsvForm(forms.Form):
+    attendees = forms.FileField(
+        label=_("Attendee list (CSV file)"),
+        help_text=_(
+            "Columns: email, name, position, organisation, language, groups (separated by ;). "
+            "A header row may name them in any order."
+        ),
+    )
+    custom_message = forms.CharField(
+        label=_("Personal message (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean_attendees(self):
+        return read_csv_upload(self.cleaned_data["attendees"])
+
+
+class AcceptInvitationForm(SignupExtraForm):
+    """The invitee's one form: name and position as at sign-up, and an optional password."""
+
+    password = forms.CharField(
+        label=_("Password (optional)"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters. Leave it empty to sign in with a link we email you each time."),
+    )
+
+
+class SignInLinkForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )

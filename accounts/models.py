@@ -1,6 +1,7 @@
 import uuid
 from pathlib import PurePath
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -29,6 +30,10 @@ class Organisation(models.Model):
     website = models.URLField(_("website"), blank=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    # The language of emails to its people when theirs is not known yet (an invitation).
+    language = models.CharField(
+        _("language of its emails"), max_length=8, choices=settings.LANGUAGES, blank=True
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -80,6 +85,7 @@ class VerificationMethod(models.TextChoices):
     EMAIL_DOMAIN = "email_domain", _("Official email domain")
     REVIEW = "review", _("Reviewed by a moderator")
     ROSTER = "roster", _("Organisation roster")
+    INVITATION = "invitation", _("Invitation")
 
 
 class Gender(models.TextChoices):
@@ -284,3 +290,87 @@ class RosterEntry(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class InvitationState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Invitation(models.Model):
+    """An email invitation to join as a verified official of `organisation`: whoever accepts it
+    gets an account with the address confirmed, verified by the route "invitation".
+
+    Only a hash of the link's token is stored; the link works once, until `expires_at`.
+    What it is for (an event, a topic) is held in accounts' own terms, filled in by the caller:
+    `occasion` ("event:12", "topic:5"), its titles by language, its time and where the link
+    lands. A pending invitation past `expires_at` counts as expired (the state catches up when
+    the address is invited again).
+    """
+
+    email = models.EmailField(_("email"), db_index=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    position = models.CharField(_("position"), max_length=200, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    # Group names as written by the inviter; the person joins them once groups exist.
+    group_names = models.JSONField(default=list, blank=True)
+    custom_message = models.TextField(_("personal message"), max_length=2000, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    inviter = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations_sent"
+    )
+    occasion = models.CharField(max_length=40, blank=True, db_index=True)
+    occasion_titles = models.JSONField(default=dict, blank=True)
+    occasion_starts_at = models.DateTimeField(null=True, blank=True)
+    occasion_time_zone = models.CharField(max_length=64, blank=True)
+    landing_url = models.CharField(max_length=500, blank=True)
+    state = models.CharField(max_length=16, choices=InvitationState.choices, default=InvitationState.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Who sent the last email (the inviter, or whoever resent it): it counts against their limit.
+    sent_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    send_count = models.PositiveSmallIntegerField(default=0)
+    # The last email sent for it (the outbox row): a delivery the outbox gave up on is "bounced".
+    last_message_id = models.PositiveBigIntegerField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"], condition=models.Q(state="pending"), name="one_pending_invitation_per_email"
+            )
+        ]
+        indexes = [models.Index(fields=["sent_by", "sent_at"], name="invitations_sent_by")]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.state})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.state == InvitationState.EXPIRED or (
+            self.state == InvitationState.PENDING and self.expires_at <= timezone.now()
+        )
+
+    @property
+    def status(self) -> str:
+        """The state as people see it: a pending invitation past its date is expired."""
+        return InvitationState.EXPIRED if self.is_expired else self.state
+
+    def get_status_display(self) -> str:
+        return InvitationState(self.status).label
+
+    def occasion_title(self, language: str = "") -> str:
+        titles = self.occasion_titles or {}
+        return titles.get(language) or titles.get("en") or next(iter(titles.values()), "")

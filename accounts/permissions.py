@@ -105,3 +105,8 @@ def can_manage_organisations(user) -> bool:
 
 def can_revoke_verification(user, person) -> bool:
     return is_moderator(user) and person.is_verified_official and person.pk != user.pk
+
+
+def can_invite(user) -> bool:
+    """Moderators and staff invite people (organisations have no admins of their own yet)."""
+    return is_moderator(user) and not is_suspended(user)

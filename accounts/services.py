@@ -745,3 +745,82 @@ def complete_signup_profile(user: User, *, display_name: str, position: str) -> 
     user.save(update_fields=["display_name", "position"])
     page_cache.changed(lists=False, site=True)
     return user
+
+
+# --- signing in by a link sent by email --------------------------------------------------
+
+SIGN_IN_LINK_SALT = "accounts.sign_in_link"
+SIGN_IN_LINK_MAX_AGE = timedelta(minutes=30)
+SIGN_IN_LINK_EVERY = 3 * 60  # seconds
+
+
+def _last_login_stamp(user: User) -> str:
+    return user.last_login.isoformat() if user.last_login else ""
+
+
+def sign_in_link_path(user: User) -> str:
+    from django.urls import reverse
+
+    token = signing.dumps({"u": user.pk, "l": _last_login_stamp(user)}, salt=SIGN_IN_LINK_SALT)
+    return reverse("accounts:sign_in_link_use", args=[token])
+
+
+def send_sign_in_link(email: str) -> bool:
+    """Email a one-click sign-in link to the account with this confirmed address, if there is one
+    (invitees who chose no password sign in this way). The page says the same either way, so it
+    reveals nobody's address. The link works once (signing in changes `last_login`), for 30 min;
+    one per address every 3 minutes; never for an account with a second factor (moderators)."""
+    from allauth.account.models import EmailAddress
+    from django.core.cache import cache
+    from django.core.mail import EmailMessage
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from notifications.services import queue_message
+
+    from . import permissions
+
+    email = email.strip().lower()
+    # One link per address every SIGN_IN_LINK_EVERY: the form cannot be used to flood a mailbox.
+    if not cache.add(
+        f"accounts:sign_in_link:{hashlib.sha256(email.encode()).hexdigest()}", 1, SIGN_IN_LINK_EVERY
+    ):
+        return False
+    address = (
+        EmailAddress.objects.select_related("user")
+        .filter(email__iexact=email, verified=True, user__is_active=True)
+        .first()
+    )
+    if address is None or permissions.has_mfa(address.user):
+        return False  # a second factor is never skipped by a link: they sign in with it
+    user = address.user
+    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + _("Your sign-in link")
+        body = render_to_string(
+            "accounts/email/sign_in_link.txt",
+            {
+                "user": user,
+                "link": notifications.site_url(sign_in_link_path(user)),
+                "site_url": notifications.site_url("/"),
+            },
+        )
+    queue_message(
+        EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address.email]),
+        urgent=True,
+        kind="sign_in_link",
+    )
+    return True
+
+
+def user_from_sign_in_link(token: str) -> User | None:
+    """The active person a sign-in link is for, while it is fresh and unused; else None."""
+    try:
+        data = signing.loads(token, salt=SIGN_IN_LINK_SALT, max_age=SIGN_IN_LINK_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    from . import permissions
+
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    if user is None or _last_login_stamp(user) != data.get("l") or permissions.has_mfa(user):
+        return None
+    return user

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import invitation_views, views
 
 app_name = "accounts"
 
@@ -20,6 +20,15 @@ urlpatterns = [
     path("review/verifications/<int:pk>/evidence", views.review_evidence, name="review_evidence"),
     path("review/verifications/audit", views.audit, name="audit"),
     path("review/verifications/audit.csv", views.audit_csv, name="audit_csv"),
+    # Invitations (accounts/invitation_views.py)
+    path("invites/<str:token>", invitation_views.accept, name="invitation"),
+    path("invites/<str:token>/new-link", invitation_views.new_link, name="invitation_new_link"),
+    path("review/invitations", invitation_views.invitation_list, name="invitations"),
+    path("review/invitations.csv", invitation_views.invitation_csv, name="invitations_csv"),
+    path("review/invitations/new", invitation_views.invite, name="invite"),
+    path("review/invitations/<int:pk>", invitation_views.invitation_act, name="invitation_act"),
+    path("sign-in-link", invitation_views.sign_in_link, name="sign_in_link"),
+    path("sign-in-link/<str:token>", invitation_views.sign_in_link_use, name="sign_in_link_use"),
     path("organisations/", views.organisations, name="organisations"),
     path("organisations/new", views.organisation_create, name="organisation_create"),
     path("organisations/<slug:slug>/", views.organisation_detail, name="organisation_detail"),

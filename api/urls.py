@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import keys_views, upload_views, views
+from . import invites_views, keys_views, upload_views, views
 
 app_name = "api"
 
@@ -46,4 +46,7 @@ urlpatterns = [
     path("session/current.json", views.session_current, name="session_current"),
     path("site.json", views.site, name="site"),
     *both("uploads", upload_views.create, "uploads"),
+    # Invitations (api/invites_views.py)
+    *both("invites", invites_views.create, "invites"),
+    *both("invites/upload_csv", invites_views.upload_csv, "invites_upload_csv"),
 ]

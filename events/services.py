@@ -523,3 +523,60 @@ def reply_live(user, event: Event, topic, raw: str, *, idempotency_key=None):
         if not held:
             linked.reply_posted(event, post)
     return post, held
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+
+def invitation_occasion(event: Event):
+    """What an invitation to this event says and where its link lands (the event page, which is
+    the live page while the event is live), in accounts' terms."""
+    from accounts.invitations import Occasion
+
+    titles = {"en": event.title, "es": event.title_es or event.title, "fr": event.title_fr or event.title}
+    return Occasion(
+        key=f"event:{event.pk}",
+        titles=titles,
+        starts_at=event.starts_at,
+        time_zone=event.time_zone,
+        landing_url=event.get_absolute_url(),
+    )
+
+
+def unverified_registrants(event: Event):
+    """Registered and waiting people who are not verified officials yet (members may register
+    for events that allow them)."""
+    from accounts.models import User, VerificationState
+
+    return (
+        User.objects.filter(
+            registrations__event=event,
+            registrations__status__in=[RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED],
+            is_active=True,
+        )
+        .exclude(verification_state=VerificationState.VERIFIED)
+        .select_related("organisation")
+        .order_by("pk")
+    )
+
+
+def invite_registrants(event: Event, actor):
+    """Invite, in one go, every registrant of the event who is not a verified official yet
+    (moderators and staff): each gets an invitation that verifies them for their organisation
+    (their profile's, else their address's official domain) when they accept it, signed in.
+    Returns accounts.invitations.InviteReport; emails go out after commit."""
+    from accounts import invitations
+
+    rows = [
+        invitations.InviteRow(
+            email=person.email,
+            name=person.name,
+            position=person.position,
+            language=person.preferred_language,
+            organisation_obj=person.organisation,
+            line=index,
+        )
+        for index, person in enumerate(unverified_registrants(event), start=1)
+        if person.email
+    ]
+    return invitations.invite_many(actor, rows, occasion=invitation_occasion(event), members_too=True)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("events/<slug:slug>/attendees", views.attendees, name="attendees"),
     path("events/<slug:slug>/attendees.csv", views.attendees_csv, name="attendees_csv"),
     path("events/<slug:slug>/control", views.control_room, name="control"),
+    path("events/<slug:slug>/invite", views.invite, name="invite"),
     path("events/<slug:slug>/edit", views.event_form, name="edit"),
 ]
 

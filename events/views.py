@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import staff_required
+from accounts.decorators import moderator_required, staff_required
+from accounts.invitation_views import invite_forms
+from accounts.invitations import invitation_counts
 from core import csp
 
 from . import calendar as ical
@@ -399,6 +401,7 @@ def control_room(request, slug: str):
         "waitlisted": counts.get(RegistrationStatus.WAITLISTED, 0),
         "message_form": MessageForm(),
         "viewer_zone": _viewer_zone(request),
+        "invitations": invitation_counts(services.invitation_occasion(event).key),
     }
     if request.method == "POST":
         action = request.POST.get("action")
@@ -452,6 +455,29 @@ def control_room(request, slug: str):
             context["message_form"] = form
             return render(request, "events/control.html", context, status=400)
     return render(request, "events/control.html", context)
+
+
+@moderator_required
+def invite(request, slug: str):
+    """Invite an event's attendees (moderators and staff): one address, a CSV of the attendee list,
+    or every registrant not yet verified. The invitations name the event and land on its page."""
+    event = get_object_or_404(Event, slug=slug)
+    # An invitation's link lands on the event page: nobody is invited to one they cannot see.
+    blocked = {
+        EventStatus.DRAFT: _("Publish the event before inviting people to it: its page is not public yet."),
+        EventStatus.CANCELLED: _("This event has been cancelled."),
+    }.get(event.status)
+    if blocked:
+        context = {"report": None, "blocked": blocked}
+    else:
+        context, done = invite_forms(request, services.invitation_occasion(event))
+        if done:
+            return redirect("events:invite", slug=event.slug)
+        if request.method == "POST" and request.POST.get("action") == "invite_registrants":
+            context["report"] = services.invite_registrants(event, request.user)
+    context.update(event=event, unverified=services.unverified_registrants(event).count())
+    failed = request.method == "POST" and context["report"] is None
+    return render(request, "events/invite.html", context, status=400 if failed else 200)
 
 
 @staff_required

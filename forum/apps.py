@@ -9,12 +9,13 @@ class ForumConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
+        from accounts.invitations import invitation_event
         from accounts.models import VerificationEvent
         from accounts.profile_sections import register_profile_section
         from notifications.hooks import register_already_read
 
         from . import live
-        from .moderation import log_verification_decision
+        from .moderation import log_invitations, log_verification_decision
         from .notify import already_read
         from .views import profile_links
 
@@ -29,3 +30,5 @@ class ForumConfig(AppConfig):
             sender=VerificationEvent,
             dispatch_uid="forum.log_verification_decision",
         )
+        # Invitations sent, sent again and revoked are logged too (who invited whom).
+        invitation_event.connect(log_invitations, dispatch_uid="forum.log_invitations")

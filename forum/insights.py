@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .models import Post, PostState
@@ -135,6 +136,35 @@ def replies_per_question(start, end, categories=None) -> Table:
         _("The topics with the most replies in the period (top 20)."),
         [_("Topic"), _("Replies"), _("People")],
         [[row["topic__title"], row["replies"], row["people"]] for row in rows],
+    )
+
+
+def invitations_per_event(start, end) -> Table:
+    """Invitations sent for each event in the period and how many were accepted (accounts'
+    invitations name their event as "event:<id>")."""
+    from accounts.models import Invitation, InvitationState
+
+    rows = (
+        Invitation.objects.filter(occasion__startswith="event:", created_at__gte=start, created_at__lt=end)
+        .values("occasion", "occasion_titles")
+        .annotate(sent=Count("pk"), accepted=Count("pk", filter=Q(state=InvitationState.ACCEPTED)))
+        .order_by("-accepted", "-sent", "occasion")[:TOP_ROWS]
+    )
+    language = get_language() or "en"
+    return Table(
+        "invitations_per_event",
+        _("Invitations accepted per event"),
+        _("People invited to each event in the period, and how many joined through their invitation."),
+        [_("Event"), _("Accepted"), _("Invited")],
+        [
+            [
+                (row["occasion_titles"] or {}).get(language)
+                or (row["occasion_titles"] or {}).get("en", row["occasion"]),
+                row["accepted"],
+                row["sent"],
+            ]
+            for row in rows
+        ],  # fmt: skip
     )
 
 
@@ -260,6 +290,7 @@ def insights(since: str | None = None, until: str | None = None, categories=None
         ),
         replies_per_question(start, end, categories),
         gender_balance(start, end, categories),
+        invitations_per_event(start, end),
     ]
     return {
         "start": start.date(),

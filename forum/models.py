@@ -553,6 +553,9 @@ class ModerationAction(models.TextChoices):
     DECLINE_VERIFICATION = "decline_verification", _("Declined a verification request")
     REVOKE = "revoke", _("Revoked a verification")
     REMOVE_UPLOAD = "remove_upload", _("Removed a file")
+    INVITE = "invite", _("Invited someone")
+    RESEND_INVITATION = "resend_invitation", _("Sent an invitation again")
+    REVOKE_INVITATION = "revoke_invitation", _("Revoked an invitation")
 
 
 class ModerationLogEntry(models.Model):

@@ -128,6 +128,34 @@ def log_verification_decision(sender, instance, created: bool, **kwargs) -> None
     )
 
 
+INVITATION_ACTIONS = {
+    "invite": ModerationAction.INVITE,
+    "resend": ModerationAction.RESEND_INVITATION,
+    "revoke": ModerationAction.REVOKE_INVITATION,
+}
+
+
+def log_invitations(sender, action: str, actor, invitations, **kwargs) -> None:
+    """Who invited, re-invited or uninvited whom (accounts.invitations.invitation_event): one
+    log row per address, written together."""
+    logged = INVITATION_ACTIONS.get(action)
+    if logged is None or actor is None:
+        return
+    ModerationLogEntry.objects.bulk_create(
+        ModerationLogEntry(
+            actor=actor,
+            action=logged,
+            target_label=invitation.email[:300],
+            details={
+                "organisation": invitation.organisation.name,
+                "occasion": invitation.occasion,
+                "invitation": invitation.pk,
+            },
+        )
+        for invitation in invitations
+    )
+
+
 # --- Flags and the review queue -------------------------------------------------------------
 
 

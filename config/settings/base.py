@@ -311,8 +311,16 @@ VERIFICATION_VALID_DAYS = {
     "email_domain": env.int("VERIFICATION_EMAIL_DOMAIN_DAYS", default=365),
     "roster": env.int("VERIFICATION_ROSTER_DAYS", default=365),
     "review": env.int("VERIFICATION_REVIEW_DAYS", default=730),
+    # Vouched for by a moderator like a roster entry, so it lasts as long.
+    "invitation": env.int(
+        "VERIFICATION_INVITATION_DAYS", default=env.int("VERIFICATION_ROSTER_DAYS", default=365)
+    ),
 }
 VERIFICATION_REMINDER_DAYS = env.int("VERIFICATION_REMINDER_DAYS", default=30)
+# Invitations (accounts/invitations.py): how long a link works, and how many one person may
+# send in 24 hours (a webinar's attendee list is a few hundred).
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
+INVITATIONS_PER_DAY = env.int("INVITATIONS_PER_DAY", default=500)
 VERIFICATION_EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 

@@ -3,8 +3,9 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts import services
-from tests.conftest import ROLES
+from accounts import invitations, services
+from accounts.models import Invitation
+from tests.conftest import ROLES, make_user
 from tests.factories import OfficialFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,15 @@ MATRIX = [
     ("get", "/review/verifications/audit.csv", STAFF),
     ("get", "/organisations/", EVERYONE),
     ("get", "/organisations/{organisation}/", EVERYONE),
+    ("get", "/review/invitations", MODERATORS),
+    ("get", "/review/invitations.csv", MODERATORS),
+    ("get", "/review/invitations/new", MODERATORS),
+    ("post", "/review/invitations/{invitation}", expect(MODERATORS, moderator=302, staff=302)),
+    ("get", "/invites/{invite_token}", EVERYONE),
+    ("get", "/invites/not-a-token", dict.fromkeys(ROLES, 404)),
+    ("post", "/invites/{invite_token}/new-link", dict.fromkeys(ROLES, 302)),
+    ("get", "/sign-in-link", EVERYONE),
+    ("get", "/sign-in-link/not-a-token", dict.fromkeys(ROLES, 302)),
     ("get", "/organisations/new", STAFF),
     ("get", "/organisations/{organisation}/edit", STAFF),
     (
@@ -56,7 +66,14 @@ def objects():
         organisation=official.organisation,
         evidence=services.Evidence(file=SimpleUploadedFile("a.pdf", b"%PDF-1.4 test")),
     )
+    invite_token, token_hash = invitations.new_token()
+    invitation = invitations.invite_one(
+        make_user("moderator"), "guest@mail.example", organisation=official.organisation
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(token_hash=token_hash)
     return {
+        "invitation": invitation.pk,
+        "invite_token": invite_token,
         "official": official.username,
         "request": request.pk,
         "organisation": OrganisationFactory().slug,

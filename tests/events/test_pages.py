@@ -23,6 +23,8 @@ MATRIX = {
     "attendees": ("get", 200, 200, 200, 200, 200, 200, 200),
     "attendees_csv": ("get", 302, 403, 403, 403, 200, 403, 403),
     "control": ("get", 302, 403, 403, 403, 200, 403, 403),
+    # Inviting attendees: moderators too (docs/accounts.md, "Invitations").
+    "invite": ("get", 302, 403, 403, 200, 200, 403, 403),
     "edit": ("get", 302, 403, 403, 403, 200, 403, 403),
     "create": ("get", 302, 403, 403, 403, 200, 403, 403),
     # Registering: members are told the event is for verified officials; suspended people are refused.
