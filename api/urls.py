@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import keys_views, views
+from . import keys_views, poll_views, views
 
 app_name = "api"
 
@@ -45,4 +45,11 @@ urlpatterns = [
     path("users/<str:username>.json", views.user, name="user_alias"),
     path("session/current.json", views.session_current, name="session_current"),
     path("site.json", views.site, name="site"),
+]
+
+# Polls, in the poll plugin's paths (api/poll_views.py).
+urlpatterns += [
+    path("polls/vote", poll_views.vote, name="poll_vote"),
+    path("polls/toggle_status", poll_views.toggle_status, name="poll_toggle_status"),
+    path("polls/voters.json", poll_views.voters, name="poll_voters"),
 ]

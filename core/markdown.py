@@ -19,6 +19,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from . import poll_markup
+
 MentionResolver = Callable[[set[str]], Iterable[str]]
 
 MENTION_RE = re.compile(r"(?<![\w@/.])@([A-Za-z0-9_][A-Za-z0-9_.\-]{0,148}[A-Za-z0-9_]|[A-Za-z0-9_])")
@@ -37,7 +39,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "class"},
     "img": {"src", "alt", "title", "width", "height"},
-    "div": {"class", "data-username", "data-post", "data-topic"},
+    "div": {"class", "data-username", "data-post", "data-topic", "data-poll-name"},
     "code": {"class"},
     "th": {"style"},
     "td": {"style"},
@@ -65,7 +67,7 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         return value if _allowed_image(value.strip()) else None
     if attribute == "class":
         # Only the classes this renderer writes itself.
-        allowed = {"quote", "quote-title", "mention", "quote-body"}
+        allowed = {"quote", "quote-title", "mention", "quote-body", "poll"}
         if tag == "code" and value.startswith("language-"):
             return value
         kept = [name for name in value.split() if name in allowed]
@@ -147,16 +149,23 @@ def _render_markdown(raw: str, resolver: MentionResolver | None) -> str:
     return _md.renderer.render(tokens, _md.options, env)
 
 
+def _render_segment(raw: str, resolver: MentionResolver | None, depth: int) -> str:
+    """Text outside quotes; at the top level its [poll] blocks become static polls (core/poll_markup.py)."""
+    if depth:
+        return _render_markdown(raw, resolver)
+    return poll_markup.render_blocks(raw, lambda text: _render_markdown(text, resolver), _md.renderInline)
+
+
 def _render_with_quotes(raw: str, resolver: MentionResolver | None, quote_url, depth: int) -> str:
     """Render text, turning each quote block into a div.quote whose heading links to its source."""
     if depth >= MAX_QUOTE_NESTING or "[quote" not in raw.lower():
-        return _render_markdown(raw, resolver)
+        return _render_segment(raw, resolver, depth)
     parts: list[str] = []
     position = 0
     for match in QUOTE_RE.finditer(raw):
         before = raw[position : match.start()]
         if before.strip():
-            parts.append(_render_markdown(before, resolver))
+            parts.append(_render_segment(before, resolver, depth))
         username = match.group("username").strip()
         post, topic = match.group("post"), match.group("topic")
         body = _render_with_quotes(match.group("body"), resolver, quote_url, depth + 1)
@@ -171,7 +180,7 @@ def _render_with_quotes(raw: str, resolver: MentionResolver | None, quote_url, d
         position = match.end()
     rest = raw[position:]
     if rest.strip():
-        parts.append(_render_markdown(rest, resolver))
+        parts.append(_render_segment(rest, resolver, depth))
     return "\n".join(parts)
 
 
@@ -188,6 +197,11 @@ def render(
 ) -> str:
     """Markdown source -> sanitised HTML, safe to insert into a page unescaped."""
     return sanitise(_render_with_quotes(raw or "", mention_resolver, quote_url, 0))
+
+
+def render_inline(text: str) -> str:
+    """One line of Markdown (a poll's question or option) -> sanitised inline HTML, no <p>."""
+    return sanitise(_md.renderInline(text or ""))
 
 
 def mentioned_usernames(raw: str) -> set[str]:

@@ -17,7 +17,7 @@ from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Post, PostState
+from .models import PollVote, Post, PostState
 
 SMALL_GROUP = 5
 TOP_ROWS = 20
@@ -135,6 +135,34 @@ def replies_per_question(start, end, categories=None) -> Table:
         _("The topics with the most replies in the period (top 20)."),
         [_("Topic"), _("Replies"), _("People")],
         [[row["topic__title"], row["replies"], row["people"]] for row in rows],
+    )
+
+
+def poll_participation(start, end, categories=None) -> Table:
+    """Votes cast in the period per poll, and by how many people (top 20)."""
+    votes = PollVote.objects.filter(
+        created_at__gte=start, created_at__lt=end, poll__post__state=PostState.VISIBLE
+    )
+    if categories is not None:
+        votes = votes.filter(poll__post__topic__category__in=categories)
+    rows = (
+        votes.values("poll_id", "poll__title", "poll__name", "poll__post__topic__title")
+        .annotate(votes=Count("pk"), people=Count("user", distinct=True))
+        .order_by("-people", "poll_id")[:TOP_ROWS]
+    )
+    return Table(
+        "polls",
+        _("Participation in polls"),
+        _("The polls with the most voters in the period, with the votes they received (top 20)."),
+        [_("Poll"), _("Voters"), _("Votes")],
+        [
+            [
+                f"{row['poll__title'] or row['poll__name']} ({row['poll__post__topic__title']})",
+                row["people"],
+                row["votes"],
+            ]
+            for row in rows
+        ],
     )
 
 
@@ -259,6 +287,7 @@ def insights(since: str | None = None, until: str | None = None, categories=None
             categories,
         ),
         replies_per_question(start, end, categories),
+        poll_participation(start, end, categories),
         gender_balance(start, end, categories),
     ]
     return {

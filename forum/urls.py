@@ -2,7 +2,7 @@ from django.urls import path
 
 from core import page_cache
 
-from . import feeds, live_views, moderation_views, search_views, views, watch_views
+from . import feeds, live_views, moderation_views, poll_views, search_views, views, watch_views
 
 app_name = "forum"
 
@@ -104,4 +104,15 @@ urlpatterns += [
     path("t/<int:topic_id>/watch", watch_views.topic_watch, name="topic_watch"),
     path("c/<int:category_id>/watch", watch_views.category_watch, name="category_watch"),
     path("my/watching", watch_views.my_watching, name="my_watching"),
+]
+
+# --- Polls in posts (forum/poll_views.py) -----------------------------------------------------
+
+urlpatterns += [
+    path("posts/<int:post_id>/polls/<str:name>/vote", poll_views.vote, name="poll_vote"),
+    path("posts/<int:post_id>/polls/<str:name>/withdraw", poll_views.withdraw, name="poll_withdraw"),
+    path("posts/<int:post_id>/polls/<str:name>/status", poll_views.status, name="poll_status"),
+    path("posts/<int:post_id>/polls/<str:name>", poll_views.block, name="poll_block"),
+    path("posts/<int:post_id>/polls/<str:name>/voters", poll_views.voters, name="poll_voters"),
+    path("t/<slug:slug>/<int:topic_id>/polls/<str:name>/present", poll_views.present, name="poll_present"),
 ]
