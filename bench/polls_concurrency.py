@@ -11,6 +11,8 @@ click on two options, or two tabs): exactly one must survive. Then checks, from 
 - one voter row per person (``PollVote``), ``Poll.voters_count`` equal to the number of people;
 - each option's ``votes_count`` equal to its rows, and the total equal to the number of people.
 
+For comparison it first times the same people voting one after another on one connection in
+another poll: the lock serialises voters, so "at once" should not be slower than that.
 Prints the numbers and appends a section to bench/RESULTS.md. Exits 1 when a check fails.
 """
 
@@ -73,6 +75,20 @@ def build(people: int, stamp: str):
     return Poll.objects.get(post__topic=topic, name="barrier"), officials
 
 
+def sequential(officials: list, stamp: str) -> float:
+    """Milliseconds per vote, one after another on one connection (the same people, another poll)."""
+    moderator = User.objects.get(username=f"pollmod{stamp}")
+    topic = services.create_topic(
+        moderator, Category.objects.get(slug="bench-polls"), f"Polls bench {stamp}: one at a time", POLL
+    )
+    poll = Poll.objects.get(post__topic=topic, name="barrier")
+    digests = list(poll.options.order_by("position").values_list("digest", flat=True))
+    began = time.perf_counter()
+    for index, person in enumerate(officials):
+        services.vote(person, poll, [digests[index % 3]])
+    return (time.perf_counter() - began) * 1000 / len(officials)
+
+
 def race(poll: Poll, officials: list, threads: int) -> tuple[float, list[BaseException]]:
     digests = list(poll.options.order_by("position").values_list("digest", flat=True))
     work: queue.Queue = queue.Queue()
@@ -117,6 +133,7 @@ def main() -> int:
     args = parser.parse_args()
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     poll, officials = build(args.people, stamp)
+    one_by_one = sequential(officials, stamp)
     seconds, errors = race(poll, officials, args.threads)
     poll.refresh_from_db()
     rows = PollVote.objects.filter(poll=poll)
@@ -130,6 +147,8 @@ def main() -> int:
         "total votes = people": sum(count for _text, count, _rows in options) == args.people,
     }
     calls = 2 * args.people
+    # Half the calls at once change a vote (a delete and two counter updates more than a first vote).
+    ratio = calls / seconds / (1000 / one_by_one)
     lines = [
         "",
         f"## Polls: {args.people} officials vote at once ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
@@ -141,7 +160,9 @@ def main() -> int:
         "",
         "| measure | value |",
         "|---|---|",
-        f"| wall time for {calls} votes | {seconds * 1000:.0f} ms ({calls / seconds:.0f} votes/s) |",
+        f"| wall time for {calls} votes at once | {seconds * 1000:.0f} ms ({calls / seconds:.0f} votes/s) |",
+        f"| one at a time, one connection ({args.people} first votes) | {one_by_one:.1f} ms a vote "
+        f"({1000 / one_by_one:.0f} votes/s); at once / one at a time: {ratio:.2f} |",
         f"| errors | {len(errors)} |",
         f"| vote rows / people | {rows.count()} / {args.people} |",
         f"| Poll.voters_count | {poll.voters_count} |",
