@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from events import banner, services
 from forum.models import Poll, PollVote
-from tests.browser_fixtures import audit
+from tests.browser_fixtures import audit, sign_in
 from tests.conftest import make_user
 from tests.factories import CategoryFactory, EventFactory, OfficialFactory, TopicFactory
 
@@ -29,16 +29,9 @@ POLL = """Before we start, a quick poll:
 
 
 def _signed_in_page(browser, server, user):
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.url}]
-    )
-    page = context.new_page()
+    page = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900}).new_page()
     page.set_default_timeout(10_000)
+    sign_in(page, server.url, user)
     return page
 
 
