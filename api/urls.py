@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import invites_views, keys_views, upload_views, views
+from . import invites_views, keys_views, poll_views, upload_views, views
 
 app_name = "api"
 
@@ -49,4 +49,11 @@ urlpatterns = [
     # Invitations (api/invites_views.py)
     *both("invites", invites_views.create, "invites"),
     *both("invites/upload_csv", invites_views.upload_csv, "invites_upload_csv"),
+]
+
+# Polls, in the poll plugin's paths (api/poll_views.py).
+urlpatterns += [
+    path("polls/vote", poll_views.vote, name="poll_vote"),
+    path("polls/toggle_status", poll_views.toggle_status, name="poll_toggle_status"),
+    path("polls/voters.json", poll_views.voters, name="poll_voters"),
 ]

@@ -18,7 +18,7 @@ from core import clean
 from forum import moderation, permissions, reading, services
 from forum.models import Category, FlagReason, Like, PinScope, Post, PostState, Topic, current_language
 
-from . import serializers
+from . import poll_views, serializers
 from .http import (
     JSON_CONTENT_TYPE,
     ApiError,
@@ -255,7 +255,9 @@ def _serialize_posts(request, topic: Topic, posts: list[Post], *, raw: bool = Fa
     liked = _liked_ids(request.user, [post.pk for post in posts])
     for post in posts:
         post.topic = topic
-    return [serializers.post(post, request.user, topic=topic, liked=liked, raw=raw) for post in posts]
+    data = [serializers.post(post, request.user, topic=topic, liked=liked, raw=raw) for post in posts]
+    poll_views.add_polls(request.user, posts, data)  # Discourse's `polls` (api/poll_views.py)
+    return data
 
 
 @api_view(("GET", "PUT"))

@@ -21,6 +21,8 @@ from markdown_it.token import Token
 
 from core.markdown_uploads import UploadResolver, link_uploads
 
+from . import poll_markup
+
 MentionResolver = Callable[[set[str]], Iterable[str]]
 
 MENTION_RE = re.compile(r"(?<![\w@/.])@([A-Za-z0-9_][A-Za-z0-9_.\-]{0,148}[A-Za-z0-9_]|[A-Za-z0-9_])")
@@ -39,7 +41,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "class"},
     "img": {"src", "alt", "title", "width", "height", "loading"},
-    "div": {"class", "data-username", "data-post", "data-topic"},
+    "div": {"class", "data-username", "data-post", "data-topic", "data-poll-name"},
     "code": {"class"},
     "th": {"style"},
     "td": {"style"},
@@ -67,7 +69,7 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         return value if _allowed_image(value.strip()) else None
     if attribute == "class":
         # Only the classes this renderer writes itself.
-        allowed = {"quote", "quote-title", "mention", "quote-body", "lightbox", "attachment"}
+        allowed = {"quote", "quote-title", "mention", "quote-body", "lightbox", "attachment", "poll"}
         if tag == "code" and value.startswith("language-"):
             return value
         kept = [name for name in value.split() if name in allowed]
@@ -152,18 +154,29 @@ def _render_markdown(
     return _md.renderer.render(tokens, _md.options, env)
 
 
+def _render_segment(
+    raw: str, resolver: MentionResolver | None, depth: int, uploads: UploadResolver | None
+) -> str:
+    """Text outside quotes; at the top level its [poll] blocks become static polls (core/poll_markup.py)."""
+    if depth:
+        return _render_markdown(raw, resolver, uploads)
+    return poll_markup.render_blocks(
+        raw, lambda text: _render_markdown(text, resolver, uploads), _md.renderInline
+    )
+
+
 def _render_with_quotes(
     raw: str, resolver: MentionResolver | None, quote_url, depth: int, uploads: UploadResolver | None = None
 ) -> str:
     """Render text, turning each quote block into a div.quote whose heading links to its source."""
     if depth >= MAX_QUOTE_NESTING or "[quote" not in raw.lower():
-        return _render_markdown(raw, resolver, uploads)
+        return _render_segment(raw, resolver, depth, uploads)
     parts: list[str] = []
     position = 0
     for match in QUOTE_RE.finditer(raw):
         before = raw[position : match.start()]
         if before.strip():
-            parts.append(_render_markdown(before, resolver, uploads))
+            parts.append(_render_segment(before, resolver, depth, uploads))
         username = match.group("username").strip()
         post, topic = match.group("post"), match.group("topic")
         body = _render_with_quotes(match.group("body"), resolver, quote_url, depth + 1, uploads)
@@ -178,7 +191,7 @@ def _render_with_quotes(
         position = match.end()
     rest = raw[position:]
     if rest.strip():
-        parts.append(_render_markdown(rest, resolver, uploads))
+        parts.append(_render_segment(rest, resolver, depth, uploads))
     return "\n".join(parts)
 
 
@@ -199,6 +212,11 @@ def render(
     ``upload_resolver`` turns upload:// references into the files' addresses (core/markdown_uploads.py).
     """
     return sanitise(_render_with_quotes(raw or "", mention_resolver, quote_url, 0, upload_resolver))
+
+
+def render_inline(text: str) -> str:
+    """One line of Markdown (a poll's question or option) -> sanitised inline HTML, no <p>."""
+    return sanitise(_md.renderInline(text or ""))
 
 
 def mentioned_usernames(raw: str) -> set[str]:

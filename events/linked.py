@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from core.live import publish_on_commit
 from forum import launch as forum_launch
 from forum import permissions as forum_permissions
+from forum import polls as forum_polls
 from forum import services as forum_services
 from forum import watching as forum_watching
 from forum.models import PinScope, Post, PostState, StartAccess, Topic, TopicStatus, WatchLevel, WatchReason
@@ -240,6 +241,7 @@ def live_context(request, event: Event, topics: list[Topic] | None = None) -> di
         )
     return {
         "posts": posts,
+        "polls": forum_polls.blocks_for_topics(request, topics),  # as this person sees each (forum/polls.py)
         "topics": topics,
         "reply_topics": can_reply_to,
         "reply_block_reason": block_reason,
@@ -291,3 +293,23 @@ def checklist(event: Event, counts: dict) -> list[tuple[str, bool, str]]:
         (_("Registrations"), registered > 0, str(registered)),
     ]
     return items
+
+
+# ----------------------------------------------------------------------------- polls
+
+
+def event_polls(event: Event) -> list:
+    """The polls in the event's linked questions, for the control room (two queries), each with
+    its presenter link."""
+    topics = list(event.linked_topics.all())
+    found = forum_polls.polls_of_topics([topic.pk for topic in topics])
+    by_id = {topic.pk: topic for topic in topics}
+    for poll in found:
+        topic = by_id[poll.post.topic_id]
+        poll.urls = forum_polls.poll_urls(poll, poll.post, topic)
+        poll.closed = poll.is_closed()
+    return found
+
+
+def set_poll_status(poll, status: str, actor) -> None:
+    forum_services.set_poll_status(poll, status, by=actor)

@@ -402,9 +402,12 @@ def control_room(request, slug: str):
         "message_form": MessageForm(),
         "viewer_zone": _viewer_zone(request),
         "invitations": invitation_counts(services.invitation_occasion(event).key),
+        "polls": linked.event_polls(event),
     }
     if request.method == "POST":
         action = request.POST.get("action")
+        if action == "poll_status":
+            return _poll_status(request, event, context["polls"])
         if action == "go_live":
             if services.go_live(event, request.user):
                 messages.success(request, _("The event is live."))
@@ -478,6 +481,23 @@ def invite(request, slug: str):
     context.update(event=event, unverified=services.unverified_registrants(event).count())
     failed = request.method == "POST" and context["report"] is None
     return render(request, "events/invite.html", context, status=400 if failed else 200)
+
+
+def _poll_status(request, event: Event, polls: list):
+    """Close or reopen a poll of one of the event's questions (logged in the moderation log)."""
+    poll = next((poll for poll in polls if str(poll.pk) == request.POST.get("poll")), None)
+    if poll is None:
+        messages.error(request, _("That poll is not in this event's questions."))
+    else:
+        try:
+            linked.set_poll_status(poll, request.POST.get("status", ""), request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, _("The poll is closed.") if poll.status == "closed" else _("The poll is open again.")
+            )
+    return redirect(reverse("events:control", args=[event.slug]) + "#polls")
 
 
 @staff_required

@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from . import permissions
-from .models import Category, Highlight, Post, PostState, Topic
+from .models import Category, Highlight, PollOption, PollType, Post, PostState, Topic
 
 MAX_CONTRIBUTIONS = 500
 MAX_RANGE_DAYS = 366
@@ -44,12 +44,25 @@ class Attachment:
 
 
 @dataclass
+class PollResult:
+    """A poll's question and results as everyone may see them (its ``results`` setting)."""
+
+    title: str
+    closed: bool
+    voters: int
+    shown: bool
+    options: list[tuple[str, str, int, int]] = field(default_factory=list)  # html, text, votes, %
+    average: float | None = None
+
+
+@dataclass
 class Section:
     topic: Topic
     question: str
     choice: str  # "highlighted" or "all"
     contributions: list[Contribution] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    polls: list[PollResult] = field(default_factory=list)
 
 
 def _contribution(post: Post) -> Contribution:
@@ -82,7 +95,8 @@ def sections(
 
     ``choice`` "highlighted" or "all" applies to every topic; otherwise each topic shows its
     highlighted contributions when it has any, else all its replies. ``start`` (inclusive) and
-    ``end`` (exclusive) keep only posts written in that period. Three queries at most.
+    ``end`` (exclusive) keep only posts written in that period. Each section also carries the
+    polls of its topic with their results (:func:`poll_results`). Three queries at most.
     """
     if not topics:
         return []
@@ -118,6 +132,7 @@ def sections(
         ).order_by("topic_id", "number")
         for post in rows:
             replies[post.topic_id].append(post)
+    polls = poll_results(list(by_pk))
     result = []
     for topic in topics:
         posts = highlighted[topic.pk] if chosen[topic.pk] == "highlighted" else replies[topic.pk]
@@ -129,6 +144,7 @@ def sections(
                 question=topic.localized_title,
                 choice=chosen[topic.pk],
                 contributions=[_contribution(post) for post in posts],
+                polls=polls.get(topic.pk, []),
             )
         )
     _attach_files(result)
@@ -155,6 +171,42 @@ def _attach_files(result: list[Section]) -> None:
         for item in section.contributions:
             for upload in files.get(item.post.pk, []):
                 section.attachments.append(Attachment(upload.original_filename, uploads.url(upload), item))
+
+
+def poll_results(topic_ids: list[int]) -> dict[int, list[PollResult]]:
+    """The polls of these topics' visible posts, in post order, with the results everyone may see
+    (a poll whose results show only to voters or moderators, or only once closed, says so). One query."""
+    from django.contrib.auth.models import AnonymousUser
+
+    options = (
+        PollOption.objects.filter(poll__post__topic_id__in=topic_ids, poll__post__state=PostState.VISIBLE)
+        .select_related("poll__post")
+        .order_by("poll__post__number", "poll__position", "position")
+    )
+    found: dict[int, list[PollResult]] = {}
+    current = {}
+    everyone = AnonymousUser()
+    for option in options:
+        poll = option.poll
+        if poll.pk not in current:
+            shown = permissions.can_see_poll_results(everyone, poll, voted=False)
+            current[poll.pk] = PollResult(
+                title=poll.title, closed=poll.is_closed(), voters=poll.voters_count, shown=shown
+            )
+            current[poll.pk].poll_type = poll.type
+            found.setdefault(poll.post.topic_id, []).append(current[poll.pk])
+        current[poll.pk].options.append((option.html, option.text, option.votes_count, 0))
+    for result in current.values():
+        total = sum(votes for _html, _text, votes, _percent in result.options)
+        result.options = [
+            (html, text, votes, round(100 * votes / total) if total else 0)
+            for html, text, votes, _p in result.options
+        ]
+        if result.poll_type == PollType.NUMBER and total:
+            result.average = sum(int(text) * votes for _h, text, votes, _p in result.options) / total
+        if not result.shown:
+            result.options = [(html, text, 0, 0) for html, text, _votes, _percent in result.options]
+    return found
 
 
 def category_topics(user, category: Category, start: datetime, end: datetime, limit: int) -> list[Topic]:
@@ -254,6 +306,22 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().splitlines())
 
 
+def _poll_markdown(poll: PollResult) -> list[str]:
+    from django.utils.translation import ngettext
+
+    voters = ngettext("%(count)d voter", "%(count)d voters", poll.voters) % {"count": poll.voters}
+    state = _("closed") if poll.closed else _("open, results so far")
+    lines = [f"**{_('Poll')}: {poll.title or _('Poll')}** ({voters}, {state})", ""]
+    if poll.shown:
+        lines += [f"- {text}: {votes} ({percent}%)" for _html, text, votes, percent in poll.options]
+        if poll.average is not None:
+            lines.append(f"- {_('Average')}: {poll.average:.1f}")
+    else:
+        lines += [f"- {text}" for _html, text, _votes, _percent in poll.options]
+        lines.append(f"_{_('The results are not public.')}_")
+    return [*lines, ""]
+
+
 def as_markdown(context: dict) -> str:
     """The digest as Markdown: '# title', then '## question' and quoted contributions."""
     lines = [f"# {context['title']}", "", f"*{_('Who said what')}*", ""]
@@ -263,6 +331,8 @@ def as_markdown(context: dict) -> str:
         lines += [f"## {section.question}", ""]
         if not section.contributions:
             lines += [f"_{_('No contributions yet.')}_", ""]
+        for poll in section.polls:
+            lines += _poll_markdown(poll)
         for item in section.contributions:
             credit = ", ".join(part for part in (item.position, item.organisation) if part)
             lines += [f"**{item.name}**" + (f" — {credit}" if credit else ""), "", _quote(item.text), ""]

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from .models import Post, PostState
+from .models import PollVote, Post, PostState
 
 SMALL_GROUP = 5
 TOP_ROWS = 20
@@ -168,6 +168,34 @@ def invitations_per_event(start, end) -> Table:
     )
 
 
+def poll_participation(start, end, categories=None) -> Table:
+    """Votes cast in the period per poll, and by how many people (top 20)."""
+    votes = PollVote.objects.filter(
+        created_at__gte=start, created_at__lt=end, poll__post__state=PostState.VISIBLE
+    )
+    if categories is not None:
+        votes = votes.filter(poll__post__topic__category__in=categories)
+    rows = (
+        votes.values("poll_id", "poll__title", "poll__name", "poll__post__topic__title")
+        .annotate(votes=Count("pk"), people=Count("user", distinct=True))
+        .order_by("-people", "poll_id")[:TOP_ROWS]
+    )
+    return Table(
+        "polls",
+        _("Participation in polls"),
+        _("The polls with the most voters in the period, with the votes they received (top 20)."),
+        [_("Poll"), _("Voters"), _("Votes")],
+        [
+            [
+                f"{row['poll__title'] or row['poll__name']} ({row['poll__post__topic__title']})",
+                row["people"],
+                row["votes"],
+            ]
+            for row in rows
+        ],
+    )
+
+
 def gender_balance(start, end, categories=None) -> Table:
     """Among people who posted and chose to state a gender; groups under 5 are suppressed."""
     from accounts.models import Gender
@@ -289,6 +317,7 @@ def insights(since: str | None = None, until: str | None = None, categories=None
             categories,
         ),
         replies_per_question(start, end, categories),
+        poll_participation(start, end, categories),
         gender_balance(start, end, categories),
         invitations_per_event(start, end),
     ]

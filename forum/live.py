@@ -4,7 +4,7 @@ Channels, registered in ForumConfig.ready():
 
 - ``/topic/<id>``: whoever may read the topic. Events ``post_created``, ``post_edited``,
   ``post_liked``, ``post_hidden``, ``post_shown``, ``post_withdrawn``, ``topic_state``,
-  ``topic_changed``.
+  ``topic_changed``, ``poll_voted``, ``poll_status``.
 - ``/category/<id>``: whoever may read the category. Event ``topic_created`` (listed topics).
 - ``/latest``: everyone. Event ``topic_created`` for listed topics of categories open to everyone.
 - ``/latest/signed_in``, ``/latest/verified``: ``topic_created`` for listed topics of categories
@@ -197,3 +197,20 @@ def topic_changed(*topic_ids: int) -> None:
     publish_many_on_commit(
         (topic_channel(topic_id), "topic_changed", {"topic_id": topic_id}) for topic_id in topic_ids
     )
+
+
+def _poll_data(poll) -> dict:
+    # No counts: a poll's results may be hidden from some readers of the channel (results=on_close).
+    return {"post_id": poll.post_id, "number": poll.post.number, "poll_name": poll.name}
+
+
+def poll_voted(poll) -> None:
+    """A vote cast, changed or withdrawn: open pages refetch the poll's results (forum/polls.py)."""
+    page_cache.changed(topic_ids=[poll.post.topic_id], lists=False)
+    publish_on_commit(topic_channel(poll.post.topic_id), "poll_voted", _poll_data(poll))
+
+
+def poll_status(poll) -> None:
+    """A poll closed or reopened by a moderator: open pages refetch the whole poll."""
+    page_cache.changed(topic_ids=[poll.post.topic_id], lists=False)
+    publish_on_commit(topic_channel(poll.post.topic_id), "poll_status", _poll_data(poll))

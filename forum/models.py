@@ -556,6 +556,8 @@ class ModerationAction(models.TextChoices):
     INVITE = "invite", _("Invited someone")
     RESEND_INVITATION = "resend_invitation", _("Sent an invitation again")
     REVOKE_INVITATION = "revoke_invitation", _("Revoked an invitation")
+    POLL_CLOSE = "poll_close", _("Closed a poll")
+    POLL_OPEN = "poll_open", _("Reopened a poll")
 
 
 class ModerationLogEntry(models.Model):
@@ -757,3 +759,96 @@ def recent_poster_ids(topic_id: int, author_id: int) -> list[int]:
 
 # Files and images in posts (forum/upload_models.py, written by forum/uploads.py).
 from .upload_models import PostUpload, Upload, UploadKind  # noqa: E402,F401
+
+# --- Polls (Discourse's [poll] syntax; written by forum/polls.py) -----------------------------
+
+
+class PollType(models.TextChoices):
+    REGULAR = "regular", _("One choice")
+    MULTIPLE = "multiple", _("Several choices")
+    NUMBER = "number", _("A number")
+
+
+class PollResults(models.TextChoices):
+    ALWAYS = "always", _("Always")
+    ON_VOTE = "on_vote", _("After voting")
+    ON_CLOSE = "on_close", _("When closed")
+    STAFF_ONLY = "staff_only", _("Moderators only")
+
+
+class PollStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class Poll(models.Model):
+    """A poll written in a post (``[poll name=...]``); one per name per post.
+
+    ``voters_count`` and each option's ``votes_count`` are kept by the voting service while the
+    poll row is locked, so they are exact. A poll past ``close_at`` is closed whatever ``status``
+    says: every check compares with the clock at request time.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="polls")
+    name = models.CharField(max_length=64)
+    title = models.CharField(max_length=255, blank=True)
+    type = models.CharField(max_length=16, choices=PollType.choices, default=PollType.REGULAR)
+    results = models.CharField(max_length=16, choices=PollResults.choices, default=PollResults.ALWAYS)
+    status = models.CharField(max_length=16, choices=PollStatus.choices, default=PollStatus.OPEN)
+    public = models.BooleanField(default=False)
+    chart_type = models.CharField(max_length=8, default="bar")
+    close_at = models.DateTimeField(null=True, blank=True)
+    min = models.IntegerField(null=True, blank=True)
+    max = models.IntegerField(null=True, blank=True)
+    step = models.IntegerField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    voters_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["post", "position"]
+        constraints = [models.UniqueConstraint(fields=["post", "name"], name="poll_name_unique_in_post")]
+
+    def __str__(self) -> str:
+        return f"{self.post_id}/{self.name}"
+
+    def is_closed(self, now=None) -> bool:
+        if self.status == PollStatus.CLOSED:
+            return True
+        return self.close_at is not None and self.close_at <= (now or timezone.now())
+
+    def effective_status(self, now=None) -> str:
+        return PollStatus.CLOSED if self.is_closed(now) else PollStatus.OPEN
+
+
+class PollOption(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
+    # Discourse's option id: an md5 digest of the option's text, stable across edits.
+    digest = models.CharField(max_length=32)
+    text = models.CharField(max_length=500)
+    html = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0)
+    votes_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["poll", "position"]
+        constraints = [models.UniqueConstraint(fields=["poll", "digest"], name="poll_option_unique")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class PollVote(models.Model):
+    """One person's choice of one option (several rows for a multiple-choice poll)."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="votes")
+    option = models.ForeignKey(PollOption, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="poll_votes")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["option", "user"], name="poll_vote_once_per_option")]
+        indexes = [models.Index(fields=["poll", "user"], name="poll_vote_person")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} -> {self.option_id}"

@@ -251,3 +251,57 @@ try:  # the accounts branch brings the real gate (moderator + MFA enrolled)
     from accounts.decorators import moderator_required
 except ImportError:  # pragma: no cover - until accounts is merged
     moderator_required = _fallback_moderator_required
+
+
+# --- Polls (forum/polls.py) -------------------------------------------------------------------
+# Verified officials and moderators vote; members too when settings.POLLS_MEMBERS_MAY_VOTE.
+# A poll past its closing time is closed at request time, with no worker running.
+
+
+def poll_vote_block_reason(user, poll, now=None) -> str | None:
+    """Why this person may not vote in this poll now, in words for them; None when they may."""
+    from django.conf import settings
+
+    post = poll.post
+    if poll.is_closed(now):
+        return _("This poll is closed.")
+    if not user.is_authenticated:
+        return _("Sign in to vote.")
+    if accounts_permissions.is_suspended(user) or accounts_permissions.is_silenced(user):
+        return posting_block_reason(user)
+    members_vote = getattr(settings, "POLLS_MEMBERS_MAY_VOTE", False)
+    if not (members_vote or accounts_permissions.can_participate(user)):
+        return _("Only verified officials can vote. Ask to be verified as an official to take part.")
+    if post.state != PostState.VISIBLE or not can_read(user, post.topic):
+        return _("You cannot vote in this poll.")
+    if post.topic.status == TopicStatus.ARCHIVED:
+        return _("This topic is archived: its polls take no more votes.")
+    return None
+
+
+def can_vote(user, poll, now=None) -> bool:
+    return poll_vote_block_reason(user, poll, now) is None
+
+
+def check_vote(user, poll, now=None) -> None:
+    reason = poll_vote_block_reason(user, poll, now)
+    if reason is not None:
+        raise PermissionDenied(reason)
+
+
+def can_see_poll_results(user, poll, *, voted: bool, now=None) -> bool:
+    """Discourse's ``results`` setting; moderators always see them (the control room, the projector)."""
+    from .models import PollResults
+
+    if is_moderator(user) or poll.results == PollResults.ALWAYS:
+        return True
+    if poll.results == PollResults.ON_VOTE:
+        return voted or poll.is_closed(now)
+    if poll.results == PollResults.ON_CLOSE:
+        return poll.is_closed(now)
+    return False
+
+
+def can_toggle_poll(user, poll) -> bool:
+    """Close or reopen a poll: moderators (logged)."""
+    return is_moderator(user)

@@ -26,7 +26,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from taggit.models import TaggedItem
 
-from . import fragments, permissions
+from . import fragments, permissions, polls
 from .models import Bookmark, Like, PinScope, Post, ReadMarker, Topic, TopicReadState
 
 POSTS_PER_PAGE = 20
@@ -441,6 +441,7 @@ def post_context(request, topic: Topic, posts: list[Post], *, whole_posts: bool 
     }
     if whole_posts:
         fragments.attach(topic, posts, post_ui)
+        polls.attach(request, topic, posts)  # per reader, outside the shared bodies (forum/polls.py)
     return {"post_ui": post_ui}
 
 

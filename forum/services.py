@@ -29,7 +29,7 @@ from core import clean, page_cache
 from core.markdown import render
 
 from . import live as forum_live
-from . import notify, permissions, search, tag_labels, uploads, view_counts, watching
+from . import notify, permissions, polls, search, tag_labels, uploads, view_counts, watching
 from .models import (
     MAX_TAGS,
     PATH_DIGITS,
@@ -240,6 +240,7 @@ def create_topic(
     permissions.check_start_topic(author, category)
     title = normalise_title(title)
     raw = clean_raw(raw)
+    poll_specs = polls.check_markup(raw)
     tag_names = clean_tags(author, tags)
     key = _as_uuid(idempotency_key)
     if key and (existing := _post_for_key(author, key)):
@@ -281,6 +282,7 @@ def create_topic(
             )
             uploads.link_post(first_post)
             search.index_posts(post_ids=[first_post.pk])
+            polls.store(first_post, poll_specs)
             if tag_names:
                 topic.tags.set(tag_names)
             TopicReadState.objects.create(user=author, topic=topic, last_read_number=1, last_visit_number=1)
@@ -316,6 +318,7 @@ def create_reply(
     discarded and their reading position moves to the new post. Sends nothing after commit yet.
     """
     raw = clean_raw(raw)
+    poll_specs = polls.check_markup(raw)
     if reply_to is not None and reply_to.topic_id != topic.pk:
         raise ValidationError({"reply_to": _("You can only answer a post of the same topic.")})
     key = _as_uuid(idempotency_key)
@@ -348,6 +351,7 @@ def create_reply(
         )
         uploads.link_post(post)
         search.index_posts(post_ids=[post.pk])
+        polls.store(post, poll_specs)
         Topic.objects.filter(pk=locked.pk).update(
             highest_post_number=number,
             posts_count=F("posts_count") + 1,
@@ -377,6 +381,7 @@ def edit_post(editor, post: Post, raw: str, *, title: str | None = None) -> Post
     """
     permissions.check_edit_post(editor, post)
     raw = clean_raw(raw)
+    poll_specs = polls.check_markup(raw)
     new_title = normalise_title(title) if title is not None and post.number == 1 else None
     old_title = post.topic.title
     if raw == post.raw and (new_title is None or new_title == old_title):
@@ -408,6 +413,7 @@ def edit_post(editor, post: Post, raw: str, *, title: str | None = None) -> Post
         post.edited_at = now
         post.save(update_fields=["raw", "cooked", "edited_at", "version"])
         uploads.link_post(post)
+        polls.store(post, poll_specs, editor=editor)
         if new_title and new_title != old_title:
             Topic.objects.filter(pk=post.topic_id).update(title=new_title, slug=slugify(new_title)[:100])
             search.index_posts(topic_ids=[post.topic_id])  # the title is in every post's vector
@@ -828,6 +834,7 @@ from .moderation import (  # noqa: E402
     unsuspend_user,
     write_summary,
 )
+from .polls import set_poll_status, vote, withdraw_vote  # noqa: E402 - polls in posts (forum/polls.py)
 
 __all__ = [  # the moderation names above are part of this module's interface
     "after_posting",
@@ -846,4 +853,7 @@ __all__ = [  # the moderation names above are part of this module's interface
     "unsilence_user",
     "unsuspend_user",
     "write_summary",
+    "set_poll_status",
+    "vote",
+    "withdraw_vote",
 ]

@@ -2,7 +2,7 @@ from django.urls import path, re_path
 
 from core import page_cache
 
-from . import feeds, live_views, moderation_views, search_views, upload_views, views, watch_views
+from . import feeds, live_views, moderation_views, poll_views, search_views, upload_views, views, watch_views
 
 app_name = "forum"
 
@@ -127,4 +127,15 @@ urlpatterns += [
     ),
     path("review/uploads", upload_views.review, name="review_uploads"),
     path("review/uploads/<int:upload_id>/remove", upload_views.remove, name="remove_upload"),
+]
+
+# --- Polls in posts (forum/poll_views.py) -----------------------------------------------------
+
+urlpatterns += [
+    path("posts/<int:post_id>/polls/<str:name>/vote", poll_views.vote, name="poll_vote"),
+    path("posts/<int:post_id>/polls/<str:name>/withdraw", poll_views.withdraw, name="poll_withdraw"),
+    path("posts/<int:post_id>/polls/<str:name>/status", poll_views.status, name="poll_status"),
+    path("posts/<int:post_id>/polls/<str:name>", poll_views.block, name="poll_block"),
+    path("posts/<int:post_id>/polls/<str:name>/voters", poll_views.voters, name="poll_voters"),
+    path("t/<slug:slug>/<int:topic_id>/polls/<str:name>/present", poll_views.present, name="poll_present"),
 ]

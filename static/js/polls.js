@@ -1,0 +1,92 @@
+/*
+ * Polls, live: when a vote lands (poll_voted on /topic/<id>, through static/js/live.js) every
+ * block of that poll on the page refetches itself as this reader sees it and swaps in the new
+ * results and voter count, leaving the form (a choice being made) alone; when a moderator closes
+ * or reopens it (poll_status) the whole block is swapped. The presenter view refetches its
+ * content. Bursts of votes make one request at a time per poll. Without this script the
+ * forms still work and a reload shows the results.
+ */
+(function () {
+  "use strict";
+
+  var busy = {};
+
+  function key(postId, name) { return postId + "/" + name; }
+
+  function fetchHtml(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then(function (response) { return response.ok ? response.text() : null; });
+  }
+
+  function parse(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    return template.content;
+  }
+
+  function refreshBlock(block, whole) {
+    return fetchHtml(block.getAttribute("data-poll-url")).then(function (html) {
+      if (!html || !block.isConnected) return;
+      var fresh = parse(html).querySelector(".poll");
+      if (!fresh) return;
+      var form = block.querySelector(".poll-form");
+      var typing = form && form.contains(document.activeElement);
+      if (whole && !typing) {
+        block.replaceWith(fresh);
+        if (window.htmx) window.htmx.process(fresh);
+        return;
+      }
+      ["[data-poll-voters]", ".poll-results"].forEach(function (selector) {
+        var now = block.querySelector(selector);
+        var next = fresh.querySelector(selector);
+        if (now && next) now.replaceWith(next);
+      });
+    });
+  }
+
+  function refreshPresenter(root) {
+    return fetchHtml(window.location.pathname + window.location.search).then(function (html) {
+      if (!html) return;
+      var fresh = parse(html).querySelector("#poll-present-body");
+      var current = document.getElementById("poll-present-body");
+      if (fresh && current) current.replaceWith(fresh);
+    });
+  }
+
+  function refresh(postId, name, whole) {
+    var id = key(postId, name);
+    if (busy[id]) { busy[id] = "again"; return; }
+    busy[id] = true;
+    var selector = '[data-poll-post="' + postId + '"][data-poll-name="' + name + '"]';
+    var jobs = [];
+    document.querySelectorAll(".poll" + selector).forEach(function (block) {
+      jobs.push(refreshBlock(block, whole));
+    });
+    var presenter = document.querySelector("[data-poll-present]" + selector);
+    if (presenter) jobs.push(refreshPresenter(presenter));
+    Promise.all(jobs).catch(function () {}).then(function () {
+      var again = busy[id] === "again";
+      busy[id] = false;
+      if (again) refresh(postId, name, whole);
+    });
+  }
+
+  function onEvent(whole) {
+    return function (e) {
+      var data = (e.detail && e.detail.data) || {};
+      if (data.post_id && data.poll_name) refresh(String(data.post_id), String(data.poll_name), whole);
+    };
+  }
+
+  document.addEventListener("live:poll_voted", onEvent(false));
+  document.addEventListener("live:poll_status", onEvent(true));
+  document.addEventListener("live:reset", function () {
+    var seen = {};
+    document.querySelectorAll("[data-poll-post][data-poll-name]").forEach(function (el) {
+      var id = key(el.getAttribute("data-poll-post"), el.getAttribute("data-poll-name"));
+      if (seen[id]) return;
+      seen[id] = true;
+      refresh(el.getAttribute("data-poll-post"), el.getAttribute("data-poll-name"), true);
+    });
+  });
+})();
