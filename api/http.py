@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from core import clean
+from core.rate_limits import RateLimited
 
 # Some clients (pydiscourse) compare this header literally.
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -92,20 +93,30 @@ def rate_limited(key_id: int) -> HttpResponse | None:
     if count <= limit:
         return None
     wait = max(1, int((window + 1) * 60 - now + 0.999))
+    return too_many_requests(
+        _("You’ve performed this action too many times. Please wait %(seconds)d seconds before trying again.")
+        % {"seconds": wait},
+        wait,
+        code=RATE_LIMIT_ERROR_CODE,
+    )
+
+
+def too_many_requests(message: str, wait_seconds: int, *, code: str | None = None) -> HttpResponse:
+    """Discourse's 429: `error_type: rate_limit`, `extras.wait_seconds` and `Retry-After`.
+
+    Every limit the API applies answers with this (the key's requests per minute, posting
+    intervals and daily caps, anonymous searches), so one client back-off handles them all.
+    """
+    wait = max(1, int(wait_seconds))
     response = error_response(
-        [
-            _(
-                "You’ve performed this action too many times. "
-                "Please wait %(seconds)d seconds before trying again."
-            )
-            % {"seconds": wait}
-        ],
+        [message],
         "rate_limit",
         429,
         extras={"wait_seconds": wait, "time_left": _("%(seconds)d seconds") % {"seconds": wait}},
     )
-    response["Discourse-Rate-Limit-Error-Code"] = RATE_LIMIT_ERROR_CODE
     response["Retry-After"] = str(wait)
+    if code:
+        response["Discourse-Rate-Limit-Error-Code"] = code
     return response
 
 
@@ -281,6 +292,8 @@ def api_view(methods: tuple[str, ...] = ("GET",), *, login_required: bool = Fals
                 return not_found()
             except PermissionDenied as error:
                 return invalid_access(str(error) or None)
+            except RateLimited as error:
+                return too_many_requests(" ".join(error.messages), error.wait_seconds)
             except ValidationError as error:
                 return error_response(validation_errors(error), "invalid_parameters", 422)
 

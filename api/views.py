@@ -2,6 +2,7 @@
 writes through forum.services, with the same checks as the pages.
 """
 
+import json
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -15,6 +16,7 @@ from taggit.models import TaggedItem
 
 from accounts import permissions as accounts_permissions
 from core import clean
+from core.rate_limits import RateLimited
 from forum import moderation, permissions, reading, services
 from forum.models import Category, FlagReason, Like, PinScope, Post, PostState, Topic, current_language
 
@@ -27,6 +29,7 @@ from .http import (
     bad_parameter,
     error_response,
     json_response,
+    too_many_requests,
     validation_errors,
 )
 
@@ -411,6 +414,9 @@ def posts(request):
 
 
 def _unprocessable(action: str, error: ValidationError):
+    if isinstance(error, RateLimited):
+        # A posting interval or daily cap: 429 for clients to wait on, not a refusal of the text.
+        raise error
     return json_response(
         {"action": action, "errors": validation_errors(error), "error_type": "invalid_parameters"}, status=422
     )
@@ -598,9 +604,10 @@ def search(request):
     from forum import search_views
 
     response = search_views.search_json(request)
-    response["Content-Type"] = JSON_CONTENT_TYPE
     if response.status_code == 429:
-        response["Discourse-Rate-Limit-Error-Code"] = "search_rate_limit"
+        body = json.loads(response.content)
+        return too_many_requests(body["errors"][0], body["extras"]["wait_seconds"], code="search_rate_limit")
+    response["Content-Type"] = JSON_CONTENT_TYPE
     return response
 
 

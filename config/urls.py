@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from api.people_views import admin_users_list
 from core import views as core_views
 
 urlpatterns = [
@@ -9,6 +10,8 @@ urlpatterns = [
     path("sw.js", core_views.service_worker, name="service_worker"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
+    # Discourse's admin list of people answers JSON (api/people_views.py), never the Django admin.
+    path("admin/users/list/<str:flag>.json", admin_users_list, name="api_admin_users_list"),
     path("admin/", admin.site.urls),
     path("live/", include("core.live_urls")),
     path("", include("notifications.urls")),

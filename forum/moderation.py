@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions as accounts_permissions
 from core import clean, page_cache
+from core.rate_limits import RateLimited
 
 from . import live as forum_live
 from . import notify, permissions, search
@@ -356,7 +357,8 @@ def _rate_keys(user, kind: str) -> tuple[str, str]:
 
 
 def check_posting(user, raw: str, *, kind: str = "reply", idempotency_key=None) -> None:
-    """Raise ValidationError (a message for the composer) when this post would break a rule.
+    """Raise ValidationError (a message for the composer) when this post would break a rule;
+    RateLimited (a ValidationError with `wait_seconds`) for the interval and the daily caps.
 
     Rules: one topic per 15 s and one post per 5 s (60 s / 20 s in a person's first week as a
     verified official), daily caps (20 topics and 200 posts; 5 and 30 in the first week), the
@@ -385,13 +387,13 @@ def check_posting(user, raw: str, *, kind: str = "reply", idempotency_key=None) 
             )
         else:
             message = _("You can post every %(interval)d seconds. Try again in %(wait)d seconds.")
-        raise ValidationError({"form": message % {"interval": interval, "wait": wait}})
+        raise RateLimited(message % {"interval": interval, "wait": wait}, wait)
     if (cache.get(day_key) or 0) >= cap:
         if kind == "topic":
             message = _("You have started %(cap)d topics today, the most for one day. Try again tomorrow.")
         else:
             message = _("You have posted %(cap)d times today, the most for one day. Try again tomorrow.")
-        raise ValidationError({"form": message % {"cap": cap}})
+        raise RateLimited(message % {"cap": cap}, _seconds_until_tomorrow())
     raw = clean.strip_controls(raw)  # as the service will store it
     text = raw.strip()
     if (
@@ -417,6 +419,13 @@ def check_posting(user, raw: str, *, kind: str = "reply", idempotency_key=None) 
                 % {"max": NEW_MEMBER_MAX_LINKS}
             }
         )
+
+
+def _seconds_until_tomorrow() -> int:
+    # The daily counters are keyed by the server's date (see _rate_keys).
+    now = timezone.now()
+    tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return int((tomorrow - now).total_seconds()) + 1
 
 
 def _uuid_or_none(value):
