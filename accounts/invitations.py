@@ -7,8 +7,8 @@ and a verification by the route "invitation", expiring like roster verifications
 an organisation's official domain is verified by the domain rule instead, as at sign-up.
 
 The link carries a random token; only its sha256 is stored. It works once, until the expiry
-(``INVITATION_VALID_DAYS``). Each send is one ``OutboxMessage`` written in the same transaction,
-keyed on the invitation and its send count, so an invitation's email goes out exactly once per
+(``INVITATION_VALID_DAYS``). Each send is one ``OutboxMessage`` written in the same transaction
+as the invitation's row (both or neither), so an invitation's email goes out exactly once per
 send. Other apps hear of invitations through the ``invitation_event`` signal (the forum's
 moderation log; groups on acceptance).
 """
@@ -16,6 +16,7 @@ moderation log; groups on acceptance).
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import secrets
@@ -54,7 +55,7 @@ from .models import (
 invitation_event = Signal()
 
 CSV_COLUMNS = ("email", "name", "position", "organisation", "language", "groups")
-MAX_ROWS = 2000
+MAX_ROWS = 1000  # about 5 s of work in one request (each row: an email rendered, two inserts)
 # An expired link may ask for a fresh one to its address this often.
 NEW_LINK_EVERY = timedelta(hours=1)
 
@@ -313,9 +314,10 @@ def invite_many(
         else:
             seen.add(row.email)
             valid.append(row)
-    members = registered_emails([row.email for row in valid])
+    members = members_all = registered_emails([row.email for row in valid])
     if members_too and members:
         members = verified_emails(members)
+    message_ids: list[int] = []
     now = timezone.now()
     # A pending invitation past its date is expired now, so the address can be invited again.
     Invitation.objects.filter(
@@ -372,16 +374,20 @@ def invite_many(
             expires_at=expires_at,
         )
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # the invitation and its email, or neither
+                message_ids.append(
+                    _send(invitation, token, sender=inviter, now=now, has_account=row.email in members_all)
+                )
                 invitation.save()
         except IntegrityError:  # invited at this very moment by someone else
+            message_ids.pop()
             report.duplicates.append(
                 RowProblem(row.line, row.email, _("Already invited and not yet answered: resend it instead."))
             )
             continue
-        _send(invitation, token, sender=inviter, now=now)
         allowance -= 1
         report.invited.append(invitation)
+    _send_after_commit(message_ids)
     _announce("invite", inviter, report.invited)
     return report
 
@@ -420,29 +426,40 @@ def permissions_check(user: User) -> None:
         raise InvitationError(_("Only moderators and staff can invite people."))
 
 
-def _send(invitation: Invitation, token: str, *, sender: User | None, now) -> None:
-    """Owe the invitation's email in the outbox, once for this send (keyed on the send count)."""
+def _send(invitation: Invitation, token: str, *, sender: User | None, now, has_account: bool) -> int:
+    """Owe one email for this send of the invitation in the outbox (the caller saves the invitation
+    in the same transaction, so the email exists exactly when the send does); returns its id, for
+    :func:`_send_after_commit`."""
     from notifications.services import queue_message
 
     invitation.send_count += 1
     invitation.sent_at = now
     invitation.sent_by = sender
-    message = build_email(invitation, token)
-    row = queue_message(
-        message,
-        urgent=True,
-        kind="invitation",
-        dedupe_key=f"invitation:{invitation.pk}:{invitation.send_count}",
-    )
-    invitation.last_message_id = row.pk if row else invitation.last_message_id
-    invitation.save(update_fields=["send_count", "sent_at", "sent_by", "last_message_id"])
+    message = build_email(invitation, token, has_account=has_account)
+    row = queue_message(message, urgent=True, kind="invitation", send=False)
+    invitation.last_message_id = row.pk
+    return row.pk
+
+
+def _send_after_commit(message_ids: list[int]) -> None:
+    from notifications.services import queue_sending
+
+    if message_ids:
+        ids = list(message_ids)
+        transaction.on_commit(lambda: queue_sending(ids), robust=True)
+
+
+@functools.cache
+def _link_prefix() -> str:
+    # Resolved once: a list of two thousand invitations would otherwise reverse the URL each time.
+    return reverse("accounts:invitation", args=["-"])[:-1]
 
 
 def link_for(token: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("accounts:invitation", args=[token])
+    return settings.SITE_URL.rstrip("/") + _link_prefix() + token
 
 
-def build_email(invitation: Invitation, token: str) -> EmailMessage:
+def build_email(invitation: Invitation, token: str, *, has_account: bool = False) -> EmailMessage:
     """The invitation email, in the invitee's language: who invites them, to what, the link."""
     language = invitation.language or settings.LANGUAGE_CODE
     with translation.override(language):
@@ -460,7 +477,7 @@ def build_email(invitation: Invitation, token: str) -> EmailMessage:
             "occasion_starts": starts,
             "expires": formats.date_format(invitation.expires_at, "DATE_FORMAT"),
             "link": link_for(token),
-            "has_account": bool(registered_emails([invitation.email])),
+            "has_account": has_account,
             "site_url": settings.SITE_URL.rstrip("/") + "/",
         }
         if context["occasion_title"]:
@@ -520,16 +537,24 @@ def resend(invitation: Invitation, *, actor: User) -> Invitation:
 
 
 def _renew(invitation: Invitation, *, sender: User | None) -> None:
+    """A new link (the old one stops working), a new expiry, one more email."""
     now = timezone.now()
     token, invitation.token_hash = new_token()
     invitation.state = InvitationState.PENDING
     invitation.expires_at = now + timedelta(days=settings.INVITATION_VALID_DAYS)
     try:
         with transaction.atomic():
-            invitation.save(update_fields=["token_hash", "state", "expires_at"])
+            message_id = _send(
+                invitation,
+                token,
+                sender=sender,
+                now=now,
+                has_account=bool(registered_emails([invitation.email])),
+            )
+            invitation.save()
     except IntegrityError as error:  # a newer invitation to the address is pending
         raise InvitationError(_("A newer invitation to this address is pending.")) from error
-    _send(invitation, token, sender=sender, now=now)
+    _send_after_commit([message_id])
 
 
 @transaction.atomic
