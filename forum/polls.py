@@ -20,9 +20,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -366,14 +368,10 @@ def prepare(poll: Poll, topic: Topic) -> Poll:
 
 def render_poll(request, poll: Poll, topic: Topic, ui: dict | None = None, *, error: str = "") -> str:
     prepare(poll, topic)
-    context = {"poll": poll, "poll_ui": ui or labels(), "error": error, "csrf_token": _csrf(request)}
+    # Lazy: a reader who gets no form (anonymous) gets no CSRF cookie, so the page stays cacheable.
+    token = SimpleLazyObject(lambda: get_token(request))
+    context = {"poll": poll, "poll_ui": ui or labels(), "error": error, "csrf_token": token}
     return render_to_string("forum/_poll.html", context)
-
-
-def _csrf(request) -> str:
-    from django.middleware.csrf import get_token
-
-    return get_token(request)
 
 
 def attach(request, topic: Topic, posts: list[Post]) -> None:

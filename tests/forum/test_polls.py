@@ -334,6 +334,17 @@ def test_on_vote_results_show_after_voting(client):
     assert "1 vote, 100%" in client.get(url).content.decode()
 
 
+def test_an_anonymous_page_with_a_poll_stays_cacheable(client):
+    poll = make_poll()
+    url = poll.post.topic.get_absolute_url()
+    assert "Sign in to vote." in client.get(url).content.decode()
+    again = client.get(url)
+    assert again["X-Page-Cache"] == "hit" and "Sign in to vote." in again.content.decode()
+    services.vote(OfficialFactory(), poll, ids(poll, "Skills"))  # a vote drops the copy
+    fresh = client.get(url)
+    assert not fresh.has_header("X-Page-Cache") and "1 vote, 100%" in fresh.content.decode()
+
+
 def test_the_form_works_without_javascript(client):
     poll = make_poll()
     client.force_login(OfficialFactory())
