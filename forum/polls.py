@@ -39,6 +39,8 @@ from .moderation import log_action
 
 # Names shown under each option on a page; the voters page lists everyone.
 VOTERS_SHOWN = 10
+# Where a post's own text starts in forum/_post_body.html (after the post it answers).
+OWN_TEXT = '<div class="post-body"'
 
 
 # --- Writing ------------------------------------------------------------------------------------
@@ -393,7 +395,11 @@ def attach(request, topic: Topic, posts: list[Post]) -> None:
             poll = polls.get(match.group("name"))
             return render_poll(request, poll, topic, ui) if poll else match.group(0)
 
-        post.body_html = mark_safe(poll_markup.BLOCK_HTML_RE.sub(replace, str(post.body_html)))
+        # Only in the post's own text: the post it answers (shown above it) keeps its static block.
+        body = str(post.body_html)
+        start = body.find(OWN_TEXT)
+        head, own = (body[:start], body[start:]) if start >= 0 else ("", body)
+        post.body_html = mark_safe(head + poll_markup.BLOCK_HTML_RE.sub(replace, own))
 
 
 def blocks_for_topics(request, topics: list[Topic]) -> list[str]:

@@ -306,6 +306,21 @@ def test_each_reader_sees_their_own_vote_in_a_shared_post(client):
     assert "Sign in to vote." in page and "1 vote, 100%" in page
 
 
+def test_a_reply_to_a_poll_shows_the_answered_poll_static(client):
+    poll = make_poll(BARRIER.replace("name=barrier", "name=poll"), name="poll")
+    topic = poll.post.topic
+    services.create_reply(OfficialFactory(), topic, "Context first.")
+    other = services.create_reply(OfficialFactory(), topic, "[poll]\n* Other\n[/poll]")
+    # A poll named like the one of the post it answers, which shows above it.
+    services.create_reply(OfficialFactory(), topic, "[poll]\n* Mine\n[/poll]", reply_to=other)
+    client.force_login(OfficialFactory())
+    page = client.get(topic.get_absolute_url()).content.decode()
+    assert page.count('<section class="poll"') == 3  # each poll once, in its own post
+    assert (
+        '<div class="poll" data-poll-name="poll"><ul><li>Other</li></ul></div>' in page
+    )  # quoted above the answer
+
+
 def test_public_polls_name_voters_with_their_organisation(client):
     poll = make_poll()
     ana = OfficialFactory(display_name="Ana Ruiz")
