@@ -227,7 +227,7 @@ def set_poll_status(poll: Poll, status: str, *, by) -> Poll:
             updates["close_at"] = None
         Poll.objects.filter(pk=locked.pk).update(**updates)
         action = ModerationAction.POLL_CLOSE if status == PollStatus.CLOSED else ModerationAction.POLL_OPEN
-        log_action(by, action, post=locked.post, label=locked.name, details={"poll": locked.name})
+        log_action(by, action, post=locked.post, details={"poll": locked.name})
         forum_live.poll_status(locked)
     poll.refresh_from_db()
     return poll
