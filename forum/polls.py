@@ -372,7 +372,13 @@ def render_poll(request, poll: Poll, topic: Topic, ui: dict | None = None, *, er
     prepare(poll, topic)
     # Lazy: a reader who gets no form (anonymous) gets no CSRF cookie, so the page stays cacheable.
     token = SimpleLazyObject(lambda: get_token(request))
-    context = {"poll": poll, "poll_ui": ui or labels(), "error": error, "csrf_token": token}
+    context = {
+        "poll": poll,
+        "poll_ui": ui or labels(),
+        "error": error,
+        "csrf_token": token,
+        "user": request.user,
+    }
     return render_to_string("forum/_poll.html", context)
 
 
