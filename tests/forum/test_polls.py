@@ -448,3 +448,24 @@ def test_polls_of_topics_lists_them_for_the_control_room():
     poll = make_poll()
     found = polls.polls_of_topics([poll.post.topic_id])
     assert [p.name for p in found] == ["barrier"]
+
+
+@pytest.mark.parametrize("voters", [1, 6])
+def test_poll_pages_have_a_fixed_query_budget(client, django_assert_num_queries, voters):
+    poll = make_poll()
+    for _ in range(voters):
+        services.vote(OfficialFactory(), poll, ids(poll, "Skills"))
+    topic = poll.post.topic
+    client.force_login(OfficialFactory())
+    # Each: the person (the session is signed), the poll, its options, the reader's votes, the
+    # first voters of each option; the block reads its post again (with topic and category), the
+    # presenter view reads the topic first, the voters page reads a page of votes and counts them.
+    budgets = {
+        f"/posts/{poll.post_id}/polls/barrier": 6,
+        f"/t/{topic.slug}/{topic.pk}/polls/barrier/present": 6,
+        f"/posts/{poll.post_id}/polls/barrier/voters": 7,
+    }
+    for url, budget in budgets.items():
+        client.get(url)
+        with django_assert_num_queries(budget):
+            assert client.get(url).status_code == 200
