@@ -241,7 +241,7 @@ def live_context(request, event: Event, topics: list[Topic] | None = None) -> di
         )
     return {
         "posts": posts,
-        "polls": forum_polls.blocks_for_topics(request, topics),  # as this person sees each (forum/polls.py)
+        "polls": poll_blocks(request, topics),
         "topics": topics,
         "reply_topics": can_reply_to,
         "reply_block_reason": block_reason,
@@ -296,6 +296,11 @@ def checklist(event: Event, counts: dict) -> list[tuple[str, bool, str]]:
 
 
 # ----------------------------------------------------------------------------- polls
+
+
+def poll_blocks(request, topics: list[Topic]) -> list[str]:
+    """The polls of the questions, each as this person sees it (forum/polls.py), newest first."""
+    return forum_polls.blocks_for_topics(request, topics)
 
 
 def event_polls(event: Event) -> list:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("events/<slug:slug>/cancel", views.cancel, name="cancel"),
     path("events/<slug:slug>/reply", views.live_reply, name="live_reply"),
     path("events/<slug:slug>/live-posts", views.live_posts, name="live_posts"),
+    path("events/<slug:slug>/live-polls", views.live_polls, name="live_polls"),
     path("events/<slug:slug>/here", views.here, name="here"),
     path("events/<slug:slug>/attendees", views.attendees, name="attendees"),
     path("events/<slug:slug>/attendees.csv", views.attendees_csv, name="attendees_csv"),

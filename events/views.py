@@ -242,6 +242,15 @@ def live_posts(request, slug: str):
     return render(request, "events/_live_posts.html", context)
 
 
+def live_polls(request, slug: str):
+    """The polls of the linked questions as this person sees them, refetched by the live page
+    when a post with a poll arrives (static/js/polls.js adds the new ones)."""
+    event = _get_event(request, slug)
+    topics = linked.topics_for_page(request, event)
+    context = {"event": event, "live": {"polls": linked.poll_blocks(request, topics)}}
+    return render(request, "events/_live_polls.html", context)
+
+
 @require_POST
 def here(request, slug: str):
     """An open live page says it is still open (once a minute); answers with the counters."""

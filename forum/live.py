@@ -135,7 +135,10 @@ def since(topic: Topic) -> str:
 
 
 def _post_data(post: Post) -> dict:
-    return {"post_id": post.pk, "number": post.number}
+    data = {"post_id": post.pk, "number": post.number}
+    if 'data-poll-name="' in (post.cooked or ""):
+        data["polls"] = True  # pages that list polls apart (the event's live page) fetch them
+    return data
 
 
 def post_created(post: Post) -> None:

@@ -269,7 +269,7 @@ def poll_vote_block_reason(user, poll, now=None) -> str | None:
         return _("Sign in to vote.")
     if accounts_permissions.is_suspended(user) or accounts_permissions.is_silenced(user):
         return posting_block_reason(user)
-    members_vote = getattr(settings, "POLLS_MEMBERS_MAY_VOTE", False)
+    members_vote = settings.POLLS_MEMBERS_MAY_VOTE
     if not (members_vote or accounts_permissions.can_participate(user)):
         return _("Only verified officials can vote. Ask to be verified as an official to take part.")
     if post.state != PostState.VISIBLE or not can_read(user, post.topic):

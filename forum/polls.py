@@ -20,9 +20,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -37,6 +39,8 @@ from .moderation import log_action
 
 # Names shown under each option on a page; the voters page lists everyone.
 VOTERS_SHOWN = 10
+# Where a post's own text starts in forum/_post_body.html (after the post it answers).
+OWN_TEXT = '<div class="post-body"'
 
 
 # --- Writing ------------------------------------------------------------------------------------
@@ -223,7 +227,7 @@ def set_poll_status(poll: Poll, status: str, *, by) -> Poll:
             updates["close_at"] = None
         Poll.objects.filter(pk=locked.pk).update(**updates)
         action = ModerationAction.POLL_CLOSE if status == PollStatus.CLOSED else ModerationAction.POLL_OPEN
-        log_action(by, action, post=locked.post, label=locked.name, details={"poll": locked.name})
+        log_action(by, action, post=locked.post, details={"poll": locked.name})
         forum_live.poll_status(locked)
     poll.refresh_from_db()
     return poll
@@ -366,14 +370,16 @@ def prepare(poll: Poll, topic: Topic) -> Poll:
 
 def render_poll(request, poll: Poll, topic: Topic, ui: dict | None = None, *, error: str = "") -> str:
     prepare(poll, topic)
-    context = {"poll": poll, "poll_ui": ui or labels(), "error": error, "csrf_token": _csrf(request)}
+    # Lazy: a reader who gets no form (anonymous) gets no CSRF cookie, so the page stays cacheable.
+    token = SimpleLazyObject(lambda: get_token(request))
+    context = {
+        "poll": poll,
+        "poll_ui": ui or labels(),
+        "error": error,
+        "csrf_token": token,
+        "user": request.user,
+    }
     return render_to_string("forum/_poll.html", context)
-
-
-def _csrf(request) -> str:
-    from django.middleware.csrf import get_token
-
-    return get_token(request)
 
 
 def attach(request, topic: Topic, posts: list[Post]) -> None:
@@ -395,7 +401,11 @@ def attach(request, topic: Topic, posts: list[Post]) -> None:
             poll = polls.get(match.group("name"))
             return render_poll(request, poll, topic, ui) if poll else match.group(0)
 
-        post.body_html = mark_safe(poll_markup.BLOCK_HTML_RE.sub(replace, str(post.body_html)))
+        # Only in the post's own text: the post it answers (shown above it) keeps its static block.
+        body = str(post.body_html)
+        start = body.find(OWN_TEXT)
+        head, own = (body[:start], body[start:]) if start >= 0 else ("", body)
+        post.body_html = mark_safe(head + poll_markup.BLOCK_HTML_RE.sub(replace, own))
 
 
 def blocks_for_topics(request, topics: list[Topic]) -> list[str]:

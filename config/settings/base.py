@@ -463,6 +463,8 @@ SITE_URL = env("SITE_URL", default="") or "http://127.0.0.1:8000"
 
 # Notifications: emails wait a little (the person may read the post in the site meanwhile).
 NOTIFICATION_EMAIL_DELAY_SECONDS = env.float("NOTIFICATION_EMAIL_DELAY_SECONDS", default=300)
+# Polls in posts (docs/polls.md): verified officials and moderators vote; members too when true.
+POLLS_MEMBERS_MAY_VOTE = env.bool("POLLS_MEMBERS_MAY_VOTE", default=False)
 NOTIFICATION_DIGEST_HOUR = env.int("NOTIFICATION_DIGEST_HOUR", default=7)
 # Requests a minute per API key (Discourse's default for admin keys is 60).
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=60)

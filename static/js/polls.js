@@ -78,6 +78,32 @@
     };
   }
 
+  // The event's live page lists polls apart from the replies: a post with a poll adds its blocks
+  // (newest first), leaving those already there, and choices being made in them, alone.
+  function addNewPolls(e) {
+    var data = (e.detail && e.detail.data) || {};
+    var region = document.getElementById("live-polls");
+    if (!data.polls || !region) return;
+    fetchHtml(region.getAttribute("data-polls-url")).then(function (html) {
+      if (!html) return;
+      var fresh = parse(html).querySelectorAll(".poll");
+      var heading = region.querySelector("h4");
+      var after = heading;
+      fresh.forEach(function (block) {
+        var selector = '[data-poll-post="' + block.getAttribute("data-poll-post") + '"][data-poll-name="' +
+          block.getAttribute("data-poll-name") + '"]';
+        var present = region.querySelector(".poll" + selector);
+        if (present) { after = present; return; }
+        after.after(block);
+        after = block;
+        if (window.htmx) window.htmx.process(block);
+      });
+      if (fresh.length) region.hidden = false;
+    });
+  }
+
+  document.addEventListener("live:post_created", addNewPolls);
+  document.addEventListener("live:post_edited", addNewPolls);
   document.addEventListener("live:poll_voted", onEvent(false));
   document.addEventListener("live:poll_status", onEvent(true));
   document.addEventListener("live:reset", function () {

@@ -48,7 +48,9 @@ def test_a_poll_at_the_webinar_moves_on_the_projector(browser, asgi_server):
     room = _signed_in_page(browser, asgi_server, moderator)
     seat = _signed_in_page(browser, asgi_server, official)
     try:
-        # The moderator asks the room from the live page's composer.
+        # An official follows the live page; the moderator asks the room from its composer.
+        seat.goto(event.get_absolute_url())
+        expect(seat.locator("html")).to_have_attribute("data-live", "stream")
         room.goto(event.get_absolute_url())
         room.get_by_label("Your reply (Markdown)").fill(POLL)
         room.get_by_role("button", name="Post reply").click()
@@ -60,10 +62,10 @@ def test_a_poll_at_the_webinar_moves_on_the_projector(browser, asgi_server):
         expect(room.locator(".poll-present-bars")).to_contain_text("0 votes, 0%")
         audit(room)
 
-        # An official votes on the event's live page (htmx swaps the poll in place).
-        seat.goto(event.get_absolute_url())
-        expect(seat.locator("html")).to_have_attribute("data-live", "stream")
+        # The poll appears on the official's live page without a reload; they vote there (htmx
+        # swaps the poll in place).
         block = seat.locator("section.poll")
+        expect(block).to_contain_text("Which barrier matters most in your city?")
         block.get_by_label("Skills").check()
         audit(seat)
         block.get_by_role("button", name="Vote").click()

@@ -51,6 +51,27 @@ def test_officials_vote_on_the_live_page(client, event):
     assert "Change my vote" in page and "js/polls.js" in page
 
 
+def test_the_live_page_fetches_the_polls_when_a_post_with_one_arrives(
+    client, event, settings, django_capture_on_commit_callbacks
+):
+    from core import live
+
+    settings.REDIS_URL = ""
+    question = event.linked_topics.get()
+    channel = f"/topic/{question.pk}"
+    cursor = live.last_id(channel)
+    with django_capture_on_commit_callbacks(execute=True):
+        post = services.create_reply(ModeratorFactory(), question, POLL.replace("name=barrier", "name=more"))
+        services.after_posting(post.author, post)
+    found, _gap = live.read_after(channel, cursor)
+    assert [(e.event, e.data) for e in found] == [
+        ("post_created", {"post_id": post.pk, "number": post.number, "polls": True})
+    ]
+    client.force_login(OfficialFactory())
+    fragment = client.get(f"/events/{event.slug}/live-polls").content.decode()
+    assert fragment.count('<section class="poll"') == 2 and 'id="live-polls"' in fragment
+
+
 def test_the_control_room_lists_polls_and_closes_them(client_as, event):
     client = client_as("staff")
     url = reverse("events:control", args=[event.slug])

@@ -14,7 +14,7 @@ from django.utils import timezone
 from core import live, poll_markup
 from core.markdown import render
 from forum import polls, services
-from forum.models import ModerationAction, ModerationLogEntry, Poll, PollStatus, PollVote, TopicStatus
+from forum.models import ModerationAction, ModerationLogEntry, Poll, PollStatus, PollVote
 from tests.factories import ModeratorFactory, OfficialFactory, TopicFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -306,6 +306,21 @@ def test_each_reader_sees_their_own_vote_in_a_shared_post(client):
     assert "Sign in to vote." in page and "1 vote, 100%" in page
 
 
+def test_a_reply_to_a_poll_shows_the_answered_poll_static(client):
+    poll = make_poll(BARRIER.replace("name=barrier", "name=poll"), name="poll")
+    topic = poll.post.topic
+    services.create_reply(OfficialFactory(), topic, "Context first.")
+    other = services.create_reply(OfficialFactory(), topic, "[poll]\n* Other\n[/poll]")
+    # A poll named like the one of the post it answers, which shows above it.
+    services.create_reply(OfficialFactory(), topic, "[poll]\n* Mine\n[/poll]", reply_to=other)
+    client.force_login(OfficialFactory())
+    page = client.get(topic.get_absolute_url()).content.decode()
+    assert page.count('<section class="poll"') == 3  # each poll once, in its own post
+    assert (
+        '<div class="poll" data-poll-name="poll"><ul><li>Other</li></ul></div>' in page
+    )  # quoted above the answer
+
+
 def test_public_polls_name_voters_with_their_organisation(client):
     poll = make_poll()
     ana = OfficialFactory(display_name="Ana Ruiz")
@@ -332,6 +347,17 @@ def test_on_vote_results_show_after_voting(client):
     assert "Vote to see the results." in client.get(url).content.decode()
     client.post(url + "/vote", {"options": ids(poll, "Training")})
     assert "1 vote, 100%" in client.get(url).content.decode()
+
+
+def test_an_anonymous_page_with_a_poll_stays_cacheable(client):
+    poll = make_poll()
+    url = poll.post.topic.get_absolute_url()
+    assert "Sign in to vote." in client.get(url).content.decode()
+    again = client.get(url)
+    assert again["X-Page-Cache"] == "hit" and "Sign in to vote." in again.content.decode()
+    services.vote(OfficialFactory(), poll, ids(poll, "Skills"))  # a vote drops the copy
+    fresh = client.get(url)
+    assert not fresh.has_header("X-Page-Cache") and "1 vote, 100%" in fresh.content.decode()
 
 
 def test_the_form_works_without_javascript(client):
@@ -404,20 +430,42 @@ def test_a_topic_with_polls_keeps_a_fixed_query_count(client):
     assert counts["one"] == counts["many"] == counts["plain"] + 3
 
 
-def test_closing_time_limits_the_anonymous_page_cache(client):
-    soon = (timezone.now() + timedelta(seconds=30)).isoformat()
-    poll = make_poll(BARRIER.replace("public=true", f"close={soon}"))
-    first = client.get(poll.post.topic.get_absolute_url())
-    assert "Closes" in first.content.decode()
-    Poll.objects.filter(pk=poll.pk).update(close_at=timezone.now() - timedelta(seconds=1))
-    services.close_topic(poll.post.topic)  # any change drops the copy; the page then says closed
-    services.open_topic(poll.post.topic)
-    assert poll.post.topic.status == TopicStatus.OPEN
-    page = client.get(poll.post.topic.get_absolute_url()).content.decode()
-    assert "<strong>Closed</strong>" in page
+def test_a_poll_closes_on_cached_anonymous_pages_at_its_time(client):
+    import time_machine
+
+    soon = timezone.now() + timedelta(seconds=30)
+    poll = make_poll(BARRIER.replace("public=true", f"close={soon.isoformat()}"))
+    url = poll.post.topic.get_absolute_url()
+    assert "Closes" in client.get(url).content.decode() and "(UTC)" in client.get(url).content.decode()
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    with time_machine.travel(soon + timedelta(seconds=1)):
+        page = client.get(url)
+        assert not page.has_header("X-Page-Cache")  # the copy was kept until the closing time only
+        assert "<strong>Closed</strong>" in page.content.decode()
 
 
 def test_polls_of_topics_lists_them_for_the_control_room():
     poll = make_poll()
     found = polls.polls_of_topics([poll.post.topic_id])
     assert [p.name for p in found] == ["barrier"]
+
+
+@pytest.mark.parametrize("voters", [1, 6])
+def test_poll_pages_have_a_fixed_query_budget(client, django_assert_num_queries, voters):
+    poll = make_poll()
+    for _ in range(voters):
+        services.vote(OfficialFactory(), poll, ids(poll, "Skills"))
+    topic = poll.post.topic
+    client.force_login(OfficialFactory())
+    # Each: the person (the session is signed), the poll, its options, the reader's votes, the
+    # first voters of each option; the block reads its post again (with topic and category), the
+    # presenter view reads the topic first, the voters page reads a page of votes and counts them.
+    budgets = {
+        f"/posts/{poll.post_id}/polls/barrier": 6,
+        f"/t/{topic.slug}/{topic.pk}/polls/barrier/present": 6,
+        f"/posts/{poll.post_id}/polls/barrier/voters": 7,
+    }
+    for url, budget in budgets.items():
+        client.get(url)
+        with django_assert_num_queries(budget):
+            assert client.get(url).status_code == 200
