@@ -153,3 +153,21 @@ def test_exact_budget_for_a_topic(key_for, django_assert_num_queries):
     # likes
     with django_assert_num_queries(BUDGETS["topic"]):
         assert client.get(url).status_code == 200
+
+
+def test_budget_for_the_moderators_list_of_people(key_for, django_assert_num_queries):
+    from tests.conftest import make_user
+
+    staff = make_user("staff")
+    client = Client(headers={"Api-Key": key_for(staff)})
+    url = "/admin/users/list/active.json"
+    client.get(url)
+    for _ in range(3):
+        OfficialFactory()
+    # key + person, the page of people with their post counts
+    with django_assert_num_queries(2):
+        assert len(client.get(url).json()) == 4
+    for _ in range(20):
+        OfficialFactory()
+    with django_assert_num_queries(2):
+        assert len(client.get(url).json()) == 24
