@@ -142,12 +142,14 @@ def directory_items(request):
 # --- A person's activity ----------------------------------------------------------------------
 
 
-def _user_action(action_type: int, post: Post, person, acting) -> dict:
+def _user_action(action_type: int, post: Post, *, acting, created_at, excerpt: str) -> dict:
+    """One line of a person's activity: `acting` wrote the post (4, 5) or liked it (1)."""
     topic = post.topic
+    state = serializers._topic_state(topic)
     return {
         "action_type": action_type,
-        "created_at": post.created_at,
-        "excerpt": "",
+        "created_at": created_at,
+        "excerpt": excerpt,
         "avatar_template": serializers.avatar_template(post.author),
         "acting_avatar_template": serializers.avatar_template(acting),
         "slug": topic.slug,
@@ -170,8 +172,8 @@ def _user_action(action_type: int, post: Post, person, acting) -> dict:
         "post_type": None,
         "action_code": None,
         "category_id": topic.category_id,
-        "closed": serializers._topic_state(topic)["closed"],
-        "archived": serializers._topic_state(topic)["archived"],
+        "closed": state["closed"],
+        "archived": state["archived"],
     }
 
 
@@ -212,14 +214,12 @@ def user_actions(request):
             actions.append((like.created_at, like.post_id, LIKE, like.post))
     actions.sort(key=lambda row: (row[0], row[1]), reverse=True)
     page = actions[offset : offset + ACTIONS_PAGE_SIZE]
-    items = []
-    for created_at, _pk, action_type, post in page:
-        item = _user_action(action_type, post, post.author if action_type != LIKE else person, person)
-        item["excerpt"] = _excerpt(post, request.user)
-        item["created_at"] = created_at
-        if action_type != LIKE:
-            item["acting_username"] = person.username
-        items.append(item)
+    items = [
+        _user_action(
+            action_type, post, acting=person, created_at=created_at, excerpt=_excerpt(post, request.user)
+        )
+        for created_at, _pk, action_type, post in page
+    ]
     return json_response({"user_actions": items})
 
 
