@@ -298,6 +298,7 @@ def api_view(methods: tuple[str, ...] = ("GET",), *, login_required: bool = Fals
                 return error_response(validation_errors(error), "invalid_parameters", 422)
 
         wrapped.api_endpoint = True
+        wrapped.api_methods = methods
         return wrapped
 
     return decorator

@@ -6,7 +6,8 @@ moderators' /admin/users/list/<flag>.json. Same querysets and checks as the page
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -23,6 +24,7 @@ from .views import TOP_PERIODS
 
 PAGE_SIZE = 50
 ACTIONS_PAGE_SIZE = 30
+MAX_ACTIONS_OFFSET = 3000
 # Discourse's periods, as /top.json takes them.
 PERIODS = TOP_PERIODS
 DIRECTORY_ORDERS = (
@@ -54,6 +56,18 @@ def _excerpt(post: Post, viewer) -> str:
     return Truncator(strip_tags(post.localized_cooked)).chars(300)
 
 
+def _count(queryset, person_field: str):
+    """How many rows of `queryset` belong to each person (0 for none), as a correlated subquery."""
+    counted = (
+        queryset.filter(**{person_field: OuterRef("pk")})
+        .order_by()
+        .values(person_field)
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 # --- The directory --------------------------------------------------------------------------
 
 
@@ -72,20 +86,19 @@ def directory_items(request):
     page = _page(params)
     since = timezone.now() - PERIODS[period] if PERIODS[period] else None
     visible = permissions.visible_topics(request.user)
-    posts = Q(posts__state=PostState.VISIBLE, posts__topic__in=visible)
-    topics = Q(topics__in=visible)
-    liked = Q(posts__likes__isnull=False, posts__topic__in=visible)
-    given = Q(likes__post__topic__in=visible)
+    posts = Post.objects.filter(state=PostState.VISIBLE, topic__in=visible)
+    topics = visible
+    likes = Like.objects.filter(post__topic__in=visible)
     if since:
-        posts &= Q(posts__created_at__gte=since)
-        topics &= Q(topics__created_at__gte=since)
-        liked &= Q(posts__likes__created_at__gte=since)
-        given &= Q(likes__created_at__gte=since)
+        posts = posts.filter(created_at__gte=since)
+        topics = topics.filter(created_at__gte=since)
+        likes = likes.filter(created_at__gte=since)
+    # One subquery per count: joining posts, topics and likes together would multiply rows.
     people = accounts_permissions.verified_officials().annotate(
-        post_count=Count("posts", filter=posts, distinct=True),
-        topic_count=Count("topics", filter=topics, distinct=True),
-        likes_received=Count("posts__likes", filter=liked, distinct=True),
-        likes_given=Count("likes", filter=given, distinct=True),
+        post_count=_count(posts, "author"),
+        topic_count=_count(topics, "author"),
+        likes_received=_count(likes, "post__author"),
+        likes_given=_count(likes, "user"),
     )
     sortable = (
         order if order in ("post_count", "topic_count", "likes_received", "likes_given") else "post_count"
@@ -129,12 +142,14 @@ def directory_items(request):
 # --- A person's activity ----------------------------------------------------------------------
 
 
-def _user_action(action_type: int, post: Post, person, acting) -> dict:
+def _user_action(action_type: int, post: Post, *, acting, created_at, excerpt: str) -> dict:
+    """One line of a person's activity: `acting` wrote the post (4, 5) or liked it (1)."""
     topic = post.topic
+    state = serializers._topic_state(topic)
     return {
         "action_type": action_type,
-        "created_at": post.created_at,
-        "excerpt": "",
+        "created_at": created_at,
+        "excerpt": excerpt,
         "avatar_template": serializers.avatar_template(post.author),
         "acting_avatar_template": serializers.avatar_template(acting),
         "slug": topic.slug,
@@ -157,8 +172,8 @@ def _user_action(action_type: int, post: Post, person, acting) -> dict:
         "post_type": None,
         "action_code": None,
         "category_id": topic.category_id,
-        "closed": serializers._topic_state(topic)["closed"],
-        "archived": serializers._topic_state(topic)["archived"],
+        "closed": state["closed"],
+        "archived": state["archived"],
     }
 
 
@@ -178,7 +193,8 @@ def user_actions(request):
             if not part.isdigit():
                 raise bad_parameter(_("filter must be action types separated by commas, such as 4,5."))
             wanted.add(int(part))
-    offset = max(0, min(params.get_int("offset") or 0, 1_000_000))
+    # Each kind of action is read up to offset + one page, then merged: deep offsets stay bounded.
+    offset = max(0, min(params.get_int("offset") or 0, MAX_ACTIONS_OFFSET))
     visible = permissions.visible_topics(request.user)
     related = ("topic", "author__organisation")
     actions: list[tuple] = []
@@ -198,14 +214,12 @@ def user_actions(request):
             actions.append((like.created_at, like.post_id, LIKE, like.post))
     actions.sort(key=lambda row: (row[0], row[1]), reverse=True)
     page = actions[offset : offset + ACTIONS_PAGE_SIZE]
-    items = []
-    for created_at, _pk, action_type, post in page:
-        item = _user_action(action_type, post, post.author if action_type != LIKE else person, person)
-        item["excerpt"] = _excerpt(post, request.user)
-        item["created_at"] = created_at
-        if action_type != LIKE:
-            item["acting_username"] = person.username
-        items.append(item)
+    items = [
+        _user_action(
+            action_type, post, acting=person, created_at=created_at, excerpt=_excerpt(post, request.user)
+        )
+        for created_at, _pk, action_type, post in page
+    ]
     return json_response({"user_actions": items})
 
 

@@ -118,7 +118,7 @@ def post(post: Post, viewer, *, topic: Topic, liked: set[int] | frozenset = froz
         "actions_summary": [
             {"id": LIKE, "count": post.like_count, "acted": post.pk in liked, "can_act": may_like}
             if post.like_count or may_like or post.pk in liked
-            else {"id": LIKE}
+            else {"id": LIKE, "can_act": False}
         ],
         "moderator": accounts_permissions.is_moderator(author) and not accounts_permissions.is_staff(author),
         "admin": accounts_permissions.is_staff(author),
@@ -133,6 +133,7 @@ def post(post: Post, viewer, *, topic: Topic, liked: set[int] | frozenset = froz
         "wiki": False,
         "like_count": post.like_count,
         "official": official(author),
+        **post_extras(post, viewer, topic),
     }
     if reply_to is not None:
         data["reply_to_user"] = {
@@ -143,6 +144,247 @@ def post(post: Post, viewer, *, topic: Topic, liked: set[int] | frozenset = froz
     if raw:
         data["raw"] = post.raw if show_text else ""
     return data
+
+
+# --- Issue 20: the fields Discourse's OpenAPI document requires beside ours -----------------
+# Groups, flair, reviewables, read counts and per-person options are Discourse features this
+# forum does not have: they get Discourse's "none" values, never invented data.
+
+NO_GROUP = {
+    "primary_group_name": None,
+    "flair_name": None,
+    "flair_url": None,
+    "flair_bg_color": None,
+    "flair_color": None,
+}
+
+
+def post_extras(post: Post, viewer, topic: Topic) -> dict:
+    """A post's remaining Discourse fields; no query (the topic is given)."""
+    return {
+        **NO_GROUP,
+        "post_url": f"/t/{topic.slug or 'topic'}/{topic.pk}/{post.number}",
+        "posts_count": topic.posts_count,
+        "readers_count": 0,
+        "link_counts": [],
+        # 0: no review item (the review queue is for moderators, at /review/).
+        "reviewable_id": 0,
+        "reviewable_score_count": 0,
+        "reviewable_score_pending_count": 0,
+        "can_see_hidden_post": forum_permissions.is_moderator(viewer),
+        "draft_sequence": 0,
+    }
+
+
+def topic_details_extras(topic: Topic, viewer) -> dict:
+    """`details.can_*` of /t/<id>.json, from the forum's permission functions."""
+    moderator = forum_permissions.is_moderator(viewer)
+    return {
+        "can_delete": moderator,
+        "can_close_topic": moderator,
+        "can_archive_topic": moderator,
+        "can_pin_unpin_topic": moderator,
+        "can_toggle_topic_visibility": moderator,
+        "can_split_merge_topic": moderator,
+        "can_move_posts": moderator,
+        "can_moderate_category": moderator,
+        "can_review_topic": moderator,
+        "can_edit_staff_notes": moderator,
+        "can_convert_topic": False,
+        "can_remove_allowed_users": False,
+        "can_remove_self_id": viewer.pk if viewer.is_authenticated else 0,
+    }
+
+
+def suggested_topic(topic: Topic, excerpt: str) -> dict:
+    """A row of `suggested_topics` (Discourse's SuggestedTopicSerializer); no query."""
+    return {
+        "excerpt": excerpt,
+        "image_url": None,
+        "bookmarked": None,
+        "liked": None,
+        "unpinned": None,
+        **topic_row(topic),
+        "tags": [],
+        "tags_descriptions": {},
+        "like_count": topic.likes_count,
+        "views": topic.views_count,
+        "category_id": topic.category_id,
+        "featured_link": None,
+        "posters": [],
+    }
+
+
+def category_extras(category: Category, viewer, counts: dict, subcategory_ids) -> dict:
+    """A category's remaining Discourse fields; counts by period come from the view's one query."""
+    return {
+        "subcategory_count": len(subcategory_ids) or None,
+        "topics_day": counts.get("topics_day", 0),
+        "topics_week": counts.get("topics_week", 0),
+        "topics_month": counts.get("topics_month", 0),
+        "topics_year": counts.get("topics_year", 0),
+        "topics_all_time": counts.get("topic_count", 0),
+        "default_list_filter": "all",
+        "uploaded_logo_dark": None,
+        "uploaded_background_dark": None,
+        "read_only_banner": None,
+        "required_tag_groups": [],
+        "allowed_tags": [],
+        "allowed_tag_groups": [],
+        "allow_global_tags": False,
+        "all_topics_wiki": False,
+        "allow_badges": False,
+        "allow_unlimited_owner_edits_on_first_post": False,
+        "auto_close_based_on_last_post": False,
+        "auto_close_hours": None,
+        "available_groups": [],
+        "group_permissions": [],
+        "can_delete": False,
+        "custom_fields": {},
+        "default_slow_mode_seconds": None,
+        "email_in": None,
+        "email_in_allow_strangers": False,
+        "mailinglist_mirror": False,
+        "search_priority": 0,
+        "topic_featured_link_allowed": False,
+    }
+
+
+def user_profile_extras(user, viewer, *, post_count: int, last_posted_at) -> dict:
+    """/u/<username>.json's remaining Discourse fields. Preferences are the person's own:
+    others see Discourse's defaults, never their settings (and never the email)."""
+    is_self = viewer.is_authenticated and viewer.pk == user.pk
+    return {
+        **NO_GROUP,
+        "primary_group_id": None,
+        "flair_group_id": None,
+        "last_posted_at": last_posted_at,
+        "post_count": post_count,
+        "time_read": 0,
+        "recent_time_read": 0,
+        "profile_view_count": 0,
+        "pending_count": 0,
+        "staged": False,
+        "ignored": False,
+        "muted": False,
+        "can_ignore_user": False,
+        "can_mute_user": False,
+        # Private messages come with their own issue; until then nobody can send one here.
+        "can_send_private_messages": False,
+        "can_send_private_message_to_user": False,
+        "can_edit_username": False,
+        "can_edit_email": False,
+        "can_edit_name": is_self,
+        "can_change_bio": is_self,
+        "can_change_location": False,
+        "can_change_website": False,
+        "can_change_tracking_preferences": is_self,
+        "can_upload_profile_header": False,
+        "can_upload_user_card_background": False,
+        "can_be_deleted": False,
+        "can_delete_all_posts": False,
+        "custom_fields": {},
+        "featured_topic": None,
+        "featured_user_badge_ids": [],
+        "has_title_badges": False,
+        "uploaded_avatar_id": None,
+        "system_avatar_upload_id": None,
+        "system_avatar_template": avatar_template(user),
+        "use_logo_small_as_avatar": False,
+        "second_factor_enabled": False,
+        "locale": (user.preferred_language or None) if is_self else None,
+        "invited_by": None,
+        "muted_category_ids": [],
+        "regular_category_ids": [],
+        "tracked_category_ids": [],
+        "watched_category_ids": [],
+        "watched_first_post_category_ids": [],
+        "watched_tags": [],
+        "watching_first_post_tags": [],
+        "tracked_tags": [],
+        "muted_tags": [],
+        "muted_usernames": [],
+        "ignored_usernames": [],
+        "allowed_pm_usernames": [],
+        "mailing_list_posts_per_day": 0,
+        "user_api_keys": None,
+        "user_auth_tokens": [],
+        "user_notification_schedule": {
+            "enabled": False,
+            **{
+                f"day_{day}_{edge}_time": (480 if edge == "start" else 1020)
+                for day in range(7)
+                for edge in ("start", "end")
+            },
+        },
+        "groups": [],
+        "group_users": [],
+        "user_option": _user_option(user, is_self),
+    }
+
+
+def _user_option(user, is_self: bool) -> dict:
+    return {
+        "user_id": user.pk,
+        "mailing_list_mode": False,
+        "mailing_list_mode_frequency": 1,
+        "email_digests": True,
+        "email_level": 1,
+        "email_messages_level": 0,
+        "external_links_in_new_tab": False,
+        "color_scheme_id": None,
+        "dark_scheme_id": None,
+        "dynamic_favicon": False,
+        "enable_quoting": True,
+        "enable_smart_lists": True,
+        "enable_defer": False,
+        "digest_after_minutes": 10080,
+        "automatically_unpin_topics": True,
+        "auto_track_topics_after_msecs": 240000,
+        "notification_level_when_replying": 2,
+        "new_topic_duration_minutes": 2880,
+        "email_previous_replies": 2,
+        "email_in_reply_to": True,
+        "like_notification_frequency": 1,
+        "include_tl0_in_digests": False,
+        "theme_ids": [],
+        "theme_key_seq": 0,
+        "allow_private_messages": False,
+        "enable_allowed_pm_users": False,
+        "homepage_id": None,
+        "hide_profile_and_presence": False,
+        "hide_profile": False,
+        "hide_presence": False,
+        "text_size": "normal",
+        "text_size_seq": 0,
+        "title_count_mode": "notifications",
+        "timezone": user.time_zone if is_self else None,
+        "skip_new_user_tips": True,
+        "topics_unread_when_closed": True,
+    }
+
+
+# --- end of issue 20's block ------------------------------------------------------------------
+
+
+def topic_row(topic: Topic) -> dict:
+    """What every topic row says (lists, suggested topics): its counts, dates and state; no query."""
+    return {
+        "id": topic.pk,
+        "title": topic.localized_title,
+        "fancy_title": escape(topic.localized_title),
+        "slug": topic.slug,
+        "posts_count": topic.posts_count,
+        "reply_count": topic.replies_count,
+        "highest_post_number": topic.highest_post_number,
+        "created_at": topic.created_at,
+        "last_posted_at": topic.last_posted_at,
+        "bumped": True,
+        "bumped_at": topic.bumped_at,
+        "archetype": "regular",
+        "unseen": False,
+        **_topic_state(topic),
+    }
 
 
 def _pinned(topic: Topic) -> bool:
@@ -157,7 +399,6 @@ def _topic_state(topic: Topic) -> dict:
         "archived": status == TopicStatus.ARCHIVED,
         "pinned": _pinned(topic),
         "pinned_globally": _pinned(topic) and topic.pin_scope == PinScope.GLOBAL,
-        "unpinned": None,
         # Ours: when a scheduled topic opens for replies (None once open).
         "opens_at": topic.opens_at if topic.is_scheduled_now() else None,
     }
@@ -195,23 +436,7 @@ def list_topic(topic: Topic, viewer) -> dict:
             }
         )
     data = {
-        "id": topic.pk,
-        "title": topic.localized_title,
-        "fancy_title": escape(topic.localized_title),
-        "slug": topic.slug,
-        "posts_count": topic.posts_count,
-        "reply_count": topic.replies_count,
-        "highest_post_number": topic.highest_post_number,
-        "image_url": None,
-        "created_at": topic.created_at,
-        "last_posted_at": topic.last_posted_at,
-        "bumped": True,
-        "bumped_at": topic.bumped_at,
-        "archetype": "regular",
-        "unseen": False,
-        **_topic_state(topic),
-        "bookmarked": None,
-        "liked": None,
+        **topic_row(topic),
         "tags": [tag.name for tag in topic.tags.all()],
         "tags_descriptions": {},
         "views": topic.views_count,
@@ -226,7 +451,8 @@ def list_topic(topic: Topic, viewer) -> dict:
     if viewer.is_authenticated:
         read_number = getattr(topic, "read_number", None)
         data["unseen"] = read_number is None
-        data["last_read_post_number"] = read_number
+        if read_number is not None:
+            data["last_read_post_number"] = read_number
         data["unread_posts"] = getattr(topic, "unread", 0)
         data["new_posts"] = getattr(topic, "unread", 0)
     return data
@@ -281,6 +507,7 @@ def category(category: Category, viewer, *, counts: dict | None = None, subcateg
         # Ours: who may read and who may start topics, in our terms.
         "read_access": category.read_access,
         "start_access": category.start_access,
+        **category_extras(category, viewer, counts, subcategory_ids),
     }
 
 
@@ -288,13 +515,25 @@ def _may_reply(viewer) -> bool:
     return forum_permissions.posting_block_reason(viewer) is None
 
 
-def topic_detail(topic: Topic, viewer, posts: list[dict], stream: list[int], *, participants, tags) -> dict:
+def topic_detail(
+    topic: Topic,
+    viewer,
+    posts: list[dict],
+    stream: list[int],
+    *,
+    participants,
+    tags,
+    suggested=(),
+    excerpts: dict[int, str] | None = None,
+) -> dict:
     """/t/<id>.json. `participants` are user objects; the first is the original poster."""
     read_state = getattr(topic, "read_number", None)
     created_by = topic.author
     last_poster = topic.last_poster
     return {
         "post_stream": {"posts": posts, "stream": stream},
+        "suggested_topics": [suggested_topic(row, (excerpts or {}).get(row.pk, "")) for row in suggested],
+        "unpinned": None,
         "timeline_lookup": [],
         "tags": tags,
         "tags_descriptions": {},
@@ -349,7 +588,10 @@ def topic_detail(topic: Topic, viewer, posts: list[dict], stream: list[int], *, 
             "notification_level": 1,
             "can_create_post": forum_permissions.can_reply(viewer, topic),
             "can_reply_as_new_topic": False,
-            "participants": [{**basic_user(person), "post_count": count} for person, count in participants],
+            **topic_details_extras(topic, viewer),
+            "participants": [
+                {**basic_user(person), **NO_GROUP, "post_count": count} for person, count in participants
+            ],
             "created_by": _brief_user(created_by),
             "last_poster": _brief_user(last_poster or created_by),
         },

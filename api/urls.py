@@ -9,6 +9,7 @@ from . import (
     people_views,
     poll_views,
     site_views,
+    topic_views,
     upload_views,
     views,
 )
@@ -35,6 +36,19 @@ urlpatterns = [
     path("directory_items.json", people_views.directory_items, name="directory_items"),
     path("user_actions.json", people_views.user_actions, name="user_actions"),
     path("u/<str:username>/summary.json", people_views.user_summary, name="user_summary"),
+    path("unread.json", topic_views.unread, name="unread"),
+    path("filter.json", topic_views.filter_topics, name="filter"),
+    path("c/<slug:slug>.json", topic_views.category_by_slug, name="category_by_slug"),
+    path("posts/<int:post_id>/replies.json", topic_views.post_replies, name="post_replies"),
+    path(
+        "posts/<int:post_id>/revisions/<str:revision>.json", topic_views.post_revision, name="post_revision"
+    ),
+    path("raw/<int:topic_id>", topic_views.raw_post, name="raw_topic"),
+    path("raw/<int:topic_id>/<int:post_number>", topic_views.raw_post, name="raw_post"),
+    *both("t/<int:topic_id>/bookmark", topic_views.bookmark_topic, "topic_bookmark"),
+    *both("t/<int:topic_id>/remove_bookmarks", topic_views.remove_topic_bookmarks, "topic_remove_bookmarks"),
+    *both("t/<int:topic_id>/timer", topic_views.topic_timer, "topic_timer"),
+    path("t/<int:topic_id>.json", topic_views.topic_by_id, name="topic_delete"),
     # --- end of issue 20's block ---------------------------------------------------------------
     path("latest.json", views.latest, name="latest"),
     path("new.json", views.new, name="new"),

@@ -8,9 +8,11 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from taggit.models import TaggedItem
 
@@ -20,7 +22,7 @@ from core.rate_limits import RateLimited
 from forum import moderation, permissions, reading, services
 from forum.models import Category, FlagReason, Like, PinScope, Post, PostState, Topic, current_language
 
-from . import poll_views, serializers
+from . import poll_views, serializers, site_views
 from .http import (
     JSON_CONTENT_TYPE,
     ApiError,
@@ -36,6 +38,9 @@ from .http import (
 LIST_RELATED = ("author__organisation", "last_poster__organisation", "category")
 POST_RELATED = (*reading.POST_RELATED, "topic__category")
 LATEST_POSTS_LIMIT = 50
+# Discourse's suggested topics under a topic: the latest others of its category.
+SUGGESTED_TOPICS = 5
+EXCERPT_LENGTH = 220
 # Discourse's periods for /top.json, and ours as short names too.
 TOP_PERIODS = {
     "daily": timedelta(days=1),
@@ -63,10 +68,48 @@ def _page_number(request) -> int:
     return max(0, page)
 
 
-def _topic_list(request, queryset, path: str, *, can_create_topic: bool | None = None, extra=None):
+# Discourse's `order` for topic lists and our columns; `ascending=true` turns it round.
+LIST_ORDERS = {
+    "created": "created_at",
+    "activity": "bumped_at",
+    "posts": "posts_count",
+    "views": "views_count",
+    "likes": "likes_count",
+    "posters": "participants_count",
+}
+MAX_PER_PAGE = 100
+
+
+def _per_page(request) -> int:
+    """`per_page` (1 to 100), as Discourse's lists take it; 30 by default."""
+    value = request.GET.get("per_page", "").strip()
+    if not value:
+        return reading.TOPICS_PER_PAGE
+    number = clean.bounded_int(value, minimum=1, maximum=MAX_PER_PAGE)
+    if number is None:
+        raise bad_parameter(_("per_page must be a whole number from 1 to %(max)d.") % {"max": MAX_PER_PAGE})
+    return number
+
+
+def _list_order(request, queryset):
+    """The list in the `order` asked for (pins then count for nothing), else as it comes."""
+    order = request.GET.get("order", "").strip()
+    if not order or order == "default":
+        return queryset
+    if order not in LIST_ORDERS:
+        raise bad_parameter(_("order must be one of: %(orders)s.") % {"orders": ", ".join(LIST_ORDERS)})
+    column = LIST_ORDERS[order]
+    ascending = request.GET.get("ascending", "").lower() == "true"
+    return queryset.order_by(column if ascending else f"-{column}", "pk" if ascending else "-pk")
+
+
+def _topic_list(
+    request, queryset, path: str, *, can_create_topic: bool | None = None, extra=None, decorate=None
+):
     user = request.user
     page = _page_number(request)
-    per_page = reading.TOPICS_PER_PAGE
+    per_page = _per_page(request)
+    queryset = _list_order(request, queryset)
     marker = reading.all_read_at(user)
     queryset = reading.for_list(queryset, user).select_related(*LIST_RELATED)
     topics = list(queryset[page * per_page : (page + 1) * per_page + 1])
@@ -84,6 +127,8 @@ def _topic_list(request, queryset, path: str, *, can_create_topic: bool | None =
         "topics": [serializers.list_topic(topic, user) for topic in topics],
         **(extra or {}),
     }
+    if decorate is not None:
+        decorate(topics, topic_list["topics"])
     if has_more:
         query = request.GET.copy()
         query["page"] = page + 1
@@ -143,7 +188,33 @@ def category_topics(request, category_id: int, slug: str | None = None):
         queryset,
         f"/c/{category.slug}/{category.pk}",
         can_create_topic=permissions.can_start_topic(request.user, category),
+        decorate=_category_list_rows,
     )
+
+
+def _opening_excerpts(topics: list[Topic]) -> dict[int, str]:
+    """Each topic's opening post as a short plain-text excerpt (one query; "" when not shown)."""
+    if not topics:
+        return {}
+    cooked = Post.objects.filter(topic__in=topics, number=1, state=PostState.VISIBLE).values_list(
+        "topic_id", "cooked"
+    )
+    return {topic_id: Truncator(strip_tags(html)).chars(EXCERPT_LENGTH) for topic_id, html in cooked}
+
+
+def _category_list_rows(topics: list[Topic], rows: list[dict]) -> None:
+    """A category's list, as Discourse's: each row with the opening post's excerpt (one query)."""
+    excerpts = _opening_excerpts(topics)
+    for topic, row in zip(topics, rows, strict=True):
+        row.update(
+            {
+                "excerpt": excerpts.get(topic.pk, ""),
+                "image_url": None,
+                "bookmarked": None,
+                "liked": None,
+                "unpinned": None,
+            }
+        )
 
 
 @api_view()
@@ -163,10 +234,15 @@ def topics_created_by(request, username: str):
 
 
 def _category_counts(user) -> dict[int, dict]:
+    now = timezone.now()
+    by_period = {
+        f"topics_{name}": Count("pk", filter=Q(created_at__gte=now - timedelta(days=days)))
+        for name, days in (("day", 1), ("week", 7), ("month", 30), ("year", 365))
+    }
     rows = (
         permissions.visible_topics(user)
         .values("category_id")
-        .annotate(topic_count=Count("pk"), post_count=Sum("posts_count"))
+        .annotate(topic_count=Count("pk"), post_count=Sum("posts_count"), **by_period)
     )
     return {row["category_id"]: row for row in rows}
 
@@ -268,7 +344,12 @@ def topic(request, topic_id: int, slug: str | None = None, post_number: int | No
     topic = _readable_topic(request, topic_id)
     if request.method == "PUT":
         return _update_topic(request, topic)
-    # Discourse pages a topic's posts 20 at a time with ?page=N (from 1), or around a post number.
+    # Discourse pages a topic's posts 20 at a time with ?page=N (from 1), or around a post number
+    # (in the path, or ?post_number= as Discourse's MCP server asks).
+    if post_number is None and request.GET.get("post_number"):
+        post_number = clean.bounded_int(request.GET["post_number"], minimum=1, maximum=clean.MAX_DB_INT)
+        if post_number is None:
+            raise bad_parameter(_("post_number must be a whole number from 1."))
     page_number = reading.page_for_post(post_number or 1)
     if not post_number and request.GET.get("page"):
         page_number = clean.bounded_int(request.GET["page"], minimum=1, maximum=MAX_PAGE)
@@ -285,14 +366,22 @@ def topic(request, topic_id: int, slug: str | None = None, post_number: int | No
         .order_by("-post_count", "pk")[:24]
     )
     tags = [tag.name for tag in topic.tags.all()]
+    suggested = list(
+        permissions.visible_topics(request.user)
+        .filter(category_id=topic.category_id)
+        .exclude(pk=topic.pk)
+        .order_by("-bumped_at", "-pk")[:SUGGESTED_TOPICS]
+    )
     services.count_view(topic)
     data = serializers.topic_detail(
         topic,
         request.user,
-        _serialize_posts(request, topic, posts),
+        _serialize_posts(request, topic, posts, raw=request.GET.get("include_raw", "").lower() == "true"),
         stream,
         participants=[(person, person.post_count) for person in participants],
         tags=tags,
+        suggested=suggested,
+        excerpts=_opening_excerpts(suggested),
     )
     if post_number:
         data["current_post_number"] = post_number
@@ -652,7 +741,12 @@ def user(request, username: str):
     person = get_object_or_404(
         get_user_model().objects.select_related("organisation"), username__iexact=username, is_active=True
     )
-    return json_response({"user_badges": [], "user": serializers.user_detail(person, request.user)})
+    data = serializers.user_detail(person, request.user)
+    counts = Post.objects.filter(
+        author=person, state=PostState.VISIBLE, topic__in=permissions.visible_topics(request.user)
+    ).aggregate(post_count=Count("pk"), last_posted_at=Max("created_at"))
+    data.update(serializers.user_profile_extras(person, request.user, **counts))
+    return json_response({"user_badges": [], "user": data})
 
 
 @api_view()
@@ -681,13 +775,7 @@ def site(request):
         {
             "default_archetype": "regular",
             "archetypes": [{"id": "regular", "name": "Regular Topic", "options": []}],
-            "post_action_types": [
-                {"id": 2, "name_key": "like", "name": _("Like"), "is_flag": False},
-                {"id": 3, "name_key": "off_topic", "name": _("Off topic"), "is_flag": True},
-                {"id": 4, "name_key": "inappropriate", "name": _("Inappropriate"), "is_flag": True},
-                {"id": 7, "name_key": "notify_moderators", "name": _("Something else"), "is_flag": True},
-                {"id": 8, "name_key": "spam", "name": _("Spam"), "is_flag": True},
-            ],
+            "post_action_types": site_views.post_action_types(),
             "trust_levels": {"newuser": 0, "basic": 1, "member": 2, "regular": 3, "leader": 4},
             "filters": ["latest", "new", "unread", "top"],
             "periods": list(TOP_PERIODS),
@@ -696,7 +784,8 @@ def site(request):
             "can_create_tag": permissions.can_create_tags(user),
             "can_tag_topics": user.is_authenticated,
             "top_tags": top_tags,
-            "categories": _serialized_categories(user, visible),
+            "categories": [site_views.site_category(row) for row in _serialized_categories(user, visible)],
             "locale": current_language(),
+            **site_views.site_extras(),
         }
     )

@@ -164,7 +164,8 @@ def discourse_payload(request, term: str, results: SearchResults) -> dict:
             "more_users": None,
             "more_categories": None,
             "term": term,
-            "search_log_id": None,
+            # Discourse's id of its search log entry; no search log is kept here (0: none).
+            "search_log_id": 0,
             "more_full_page_results": results.has_next or None,
             "can_create_topic": bool(
                 request.user.is_authenticated and permissions.posting_block_reason(request.user) is None

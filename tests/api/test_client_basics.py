@@ -202,3 +202,10 @@ def test_admin_users_list_answers_json(api_as):
     anonymous = Client().get("/admin/users/list/active.json")
     assert anonymous.status_code == 403
     assert anonymous["Content-Type"] == "application/json; charset=utf-8"
+
+
+def test_search_dates_read_as_every_other_endpoint(db):
+    TopicFactory(title="Broadband for every school", raw="Fibre to every school by 2030.")
+    body = Client().get("/search.json?q=fibre").json()
+    assert body["posts"] and body["posts"][0]["created_at"].endswith("Z")
+    assert body["topics"][0]["created_at"].endswith("Z") and body["topics"][0]["bumped_at"].endswith("Z")
