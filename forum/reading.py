@@ -129,11 +129,29 @@ def pinned_first(queryset: QuerySet[Topic], scopes: list[str]) -> PinnedFirst:
     ).map(lambda part: part.order_by("-bumped_at", "-pk"))
 
 
+# The people and category a topic row shows, read with the topic (one query per page).
+LIST_RELATED = ("category", "last_poster", "author__organisation")
+# What a list page reads of each topic whose row comes from the cache (forum.fragments.topic_rows):
+# the reader's badge, the row's key and when the page changes by itself.
+ROW_FIELDS = ("id", "slug", "created_at", "last_posted_at", "highest_post_number", "opens_at", "pinned_until")
+
+
 def for_list(queryset, user):
     """A page of a topic list; once it is a list, ``attach_tags`` gives it its tags."""
     if isinstance(queryset, PinnedFirst):
         return queryset.map(lambda part: for_list(part, user))
-    return with_read_state(queryset, user).select_related("category", "last_poster", "author__organisation")
+    return with_read_state(queryset, user).select_related(*LIST_RELATED)
+
+
+def for_rows(queryset, user):
+    """A page of a topic list as the list page needs it: a few columns of each topic.
+
+    The rows themselves come from the cache, shared by every reader; ``fragments.topic_rows``
+    reads whole topics (with their people and category) only for the rows it has to render.
+    """
+    if isinstance(queryset, PinnedFirst):
+        return queryset.map(lambda part: for_rows(part, user))
+    return with_read_state(queryset, user).only(*ROW_FIELDS)
 
 
 def attach_tags(topics: list[Topic]) -> None:

@@ -25,16 +25,18 @@ BUDGETS = {
     # Lists: +1 for the faces of the page's recent posters and their organisations (one query
     # for the whole page, reading.attach_posters; the opening poster comes with the topic row),
     # +1 for the tags. Signed in, measured with the rows in the cache (forum/fragments.py), which
-    # spares both until a list changes. Latest and category: +1 just after a change for the ids
-    # of the pinned topics (then cached; forum.reading.pinned_first), +1 on a page that shows
-    # pinned topics (none here), read apart so that no query sorts every topic.
-    "latest": (6, 4),
-    "new": (5, 6),
+    # spares both until a list changes. The list itself reads a few columns of each topic
+    # (reading.for_rows); rows not in the cache read their topics whole: +1 (anonymous here).
+    # Latest and category: +1 just after a change for the ids of the pinned topics (then
+    # cached; forum.reading.pinned_first), +1 on a page that shows pinned topics (none here),
+    # read apart so that no query sorts every topic.
+    "latest": (7, 4),
+    "new": (6, 6),
     "unread": (None, 6),
-    "top": (5, 5),
+    "top": (6, 5),
     # Signed in, +1 for the person's watching level (forum/watching.py).
-    "category": (8, 7),
-    "tag": (5, 4),
+    "category": (9, 7),
+    "tag": (6, 4),
     # +2 for the summary and highlights panel (measured anonymous just after a change; signed in
     # it comes from the cache until the topic changes), +1 on a post's address for moved-post
     # redirects; signed in, +1 for the person's watching level of the topic and its category, +1
