@@ -373,6 +373,9 @@ def decorate_posts(user, topic: Topic, posts: list[Post]) -> None:
     moderator = permissions.is_moderator(user)
     may_reply = permissions.can_reply(user, topic)
     for post in posts:
+        # Set for the tree view only; a value, not a failed template lookup, elsewhere.
+        post.tree_depth = getattr(post, "tree_depth", 0)
+        post.continues = getattr(post, "continues", False)
         post.may_reply = may_reply
         post.topic = topic
         post.liked = post.pk in liked

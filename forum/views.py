@@ -96,7 +96,7 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
         "list_title": title,
         "list_kind": kind,
         "counts": reading.list_counts(user, marker),
-        "categories": permissions.visible_categories(user).filter(parent__isnull=True),
+        "categories": permissions.top_categories(user),
         "can_start_topic": user.is_authenticated and permissions.posting_block_reason(user) is None,
         # Signed-in people who cannot post see why, and what to do, above every list.
         "posting_block_reason": permissions.posting_block_reason(user) if user.is_authenticated else None,
