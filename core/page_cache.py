@@ -56,6 +56,11 @@ def topic_scope(topic_id: int) -> str:
     return f"topic:{topic_id}"
 
 
+def reader_scope(user_id: int) -> str:
+    """What one signed-in person has read (their new and unread counts are kept under it)."""
+    return f"reader:{user_id}"
+
+
 # --- Invalidation ---------------------------------------------------------------------------
 
 
@@ -76,13 +81,16 @@ def _bump(scopes: Iterable[str]) -> None:
             logger.warning("anonymous page cache: could not move %s on", key, exc_info=True)
 
 
-def changed(*, topic_ids: Iterable[int] = (), lists: bool = True, site: bool = False) -> None:
+def changed(
+    *, topic_ids: Iterable[int] = (), lists: bool = True, site: bool = False, readers: Iterable[int] = ()
+) -> None:
     """What anonymous readers see changed: drop the pages that show it, once the write commits.
 
-    `topic_ids`: those topic pages; `lists`: every topic list; `site`: every cached page.
-    Never raises.
+    `topic_ids`: those topic pages; `lists`: every topic list; `site`: every cached page;
+    `readers`: what these people have read (values kept under ``reader_scope``). Never raises.
     """
     scopes = [topic_scope(int(topic_id)) for topic_id in topic_ids if topic_id]
+    scopes += [reader_scope(int(user_id)) for user_id in readers]
     if lists:
         scopes.append(LISTS)
     if site:
@@ -251,6 +259,11 @@ def kept(name: str, scopes: list[str], compute: Callable[[], object], *, timeout
     return value
 
 
+def _query_name(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    return hashlib.sha1(f"{sql}|{params!r}".encode(), usedforsecurity=False).hexdigest()
+
+
 def cached_count(queryset, *, scope: str = LISTS) -> int:
     """`queryset.count()`, kept until `scope` (by default any topic list) changes.
 
@@ -258,6 +271,13 @@ def cached_count(queryset, *, scope: str = LISTS) -> int:
     request is a scan that grows with the forum. The key holds the query itself (so each
     visibility, person or category has its own count). Without the cache it simply counts.
     """
-    sql, params = queryset.order_by().values("pk").query.sql_with_params()
-    digest = hashlib.sha1(f"{sql}|{params!r}".encode(), usedforsecurity=False).hexdigest()
-    return kept(f"count:{digest}", [scope], queryset.count)
+    return kept(f"count:{_query_name(queryset.order_by().values('pk'))}", [scope], queryset.count)
+
+
+def cached_rows(queryset, *, scope: str = LISTS) -> list:
+    """`list(queryset)` (of plain values: ``values_list``), kept until `scope` changes.
+
+    For small answers every request of a list asks again (the topics pinned in a category). The
+    key holds the query itself, as for ``cached_count``; the query must not hold the clock.
+    """
+    return kept(f"rows:{_query_name(queryset)}", [scope], lambda: list(queryset))

@@ -122,8 +122,9 @@ def topic_rows(topics: list[Topic]) -> None:
 
     A row reads the same for every reader of a language but for the "New" or "N unread" badge,
     which is put in per reader. Rows are filed under the versions of the site and of the lists
-    (any topic created, bumped, retagged, renamed, pinned or hidden moves them on); only the
-    rows missing get their tags and faces (two queries) and a rendering.
+    (any topic created, bumped, retagged, renamed, pinned or hidden moves them on). The list
+    holds a few columns of each topic (reading.for_rows); only the rows missing are read whole
+    with their tags and faces (three queries) and rendered.
     """
     from . import reading
 
@@ -141,12 +142,20 @@ def topic_rows(topics: list[Topic]) -> None:
     rows = {topic.pk: stored[keys[topic.pk]] for topic in topics if keys.get(topic.pk) in stored}
     missing = [topic for topic in topics if topic.pk not in rows]
     if missing:
-        reading.attach_tags(missing)
-        reading.attach_posters(missing)
+        # The list read a few columns of each topic (reading.for_rows): read these ones whole.
+        whole = Topic.objects.select_related(*reading.LIST_RELATED).in_bulk([topic.pk for topic in missing])
+        for topic in missing:
+            if topic.pk in whole:
+                whole[topic.pk].pinned_now = getattr(topic, "pinned_now", 0)
+            else:
+                rows[topic.pk] = ""  # deleted since the list was read
+        missing = [topic for topic in missing if topic.pk in whole]
+        reading.attach_tags([whole[topic.pk] for topic in missing])
+        reading.attach_posters([whole[topic.pk] for topic in missing])
         template = get_template("forum/_topic_row.html")
         now = timezone.now()
         for topic in missing:
-            rows[topic.pk] = template.render({"topic": topic})
+            rows[topic.pk] = template.render({"topic": whole[topic.pk]})
         fresh = {
             keys[topic.pk]: rows[topic.pk]
             for topic in missing

@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts import permissions as accounts_permissions
-from core import timezones
+from core import page_cache, timezones
 
 from .models import Category, Post, PostState, ReadAccess, StartAccess, Topic, TopicStatus
 
@@ -66,6 +66,20 @@ def readable_access_levels(user) -> list[str]:
 
 def visible_categories(user) -> QuerySet[Category]:
     return Category.objects.filter(read_access__in=readable_access_levels(user))
+
+
+def top_categories(user) -> list[Category]:
+    """The top-level categories this person may read, in order (every list page shows them).
+
+    Kept in the cache per set of access levels until the site changes (every category write
+    moves it on: services.create_category, the admin).
+    """
+    levels = readable_access_levels(user)
+    return page_cache.kept(
+        f"top-categories:{','.join(levels)}",
+        [],
+        lambda: list(visible_categories(user).filter(parent__isnull=True)),
+    )
 
 
 def moderated_categories(user) -> QuerySet[Category] | None:

@@ -26,6 +26,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from taggit.models import TaggedItem
 
+from core import page_cache
+
 from . import fragments, permissions, polls
 from .models import Bookmark, Like, PinScope, Post, ReadMarker, Topic, TopicReadState
 
@@ -67,23 +69,26 @@ class PinnedFirst:
     """A topic list with the topics pinned now first, then the rest by their last bump.
 
     Ordering one query by "pinned now" (the pin's scope and end compared with the clock) made
-    PostgreSQL read and sort every visible topic on each page. Pinned topics are few, so they
-    are read apart, and the rest walks the ``bumped_at`` index and stops at the page's end:
-    the same order, page by page, in at most two short queries. Sliced like a queryset (by the
-    Paginator and the API) it gives a list; ``topics`` is the whole list as one queryset, to
-    count it.
+    PostgreSQL read and sort every visible topic on each page. Pinned topics are few: their
+    ids are kept in the cache until a list changes (``pinned_first``), they are read apart on
+    the pages that show them, and the rest walks the ``bumped_at`` index and stops at the
+    page's end. The same order, page by page. Sliced like a queryset (by the Paginator and the
+    API) it gives a list; ``topics`` is the whole list as one queryset, to count it.
     """
 
     ordered = True
 
-    def __init__(self, topics: QuerySet[Topic], pinned: QuerySet[Topic], rest: QuerySet[Topic]):
+    def __init__(
+        self, topics: QuerySet[Topic], pinned: QuerySet[Topic], rest: QuerySet[Topic], pinned_count: int
+    ):
         self.topics = topics
         self.pinned = pinned
         self.rest = rest
+        self.pinned_count = pinned_count
 
     def map(self, change) -> "PinnedFirst":
         """The same list with ``change(queryset)`` applied to both parts (annotations, joins)."""
-        return PinnedFirst(self.topics, change(self.pinned), change(self.rest))
+        return PinnedFirst(self.topics, change(self.pinned), change(self.rest), self.pinned_count)
 
     def select_related(self, *fields) -> "PinnedFirst":
         return self.map(lambda part: part.select_related(*fields))
@@ -96,30 +101,57 @@ class PinnedFirst:
             return self[index : index + 1][0]
         if index.step is not None or (index.start or 0) < 0 or index.stop is None or index.stop < 0:
             raise ValueError("PinnedFirst takes slices [start:stop] only")
-        start, stop = index.start or 0, index.stop
-        # The pinned topics up to this page's end; fewer than that means all of them.
-        pinned = list(self.pinned[:stop])
-        page = pinned[start:stop]
-        if len(pinned) < stop:
-            page += list(self.rest[max(0, start - len(pinned)) : stop - len(pinned)])
+        start, stop, pinned = index.start or 0, index.stop, self.pinned_count
+        page = list(self.pinned[start:stop]) if start < pinned else []
+        if stop > pinned:
+            page += list(self.rest[max(0, start - pinned) : stop - pinned])
         return page
 
 
 def pinned_first(queryset: QuerySet[Topic], scopes: list[str]) -> PinnedFirst:
+    """The topics of ``queryset`` pinned now in one of ``scopes`` first, then the rest.
+
+    The pins of these topics (ids and ends) come from the cache until any list changes
+    (pinning and unpinning move the lists on); whether each is pinned *now* is decided here.
+    """
+    pins = page_cache.cached_rows(
+        queryset.filter(pin_scope__in=scopes).order_by("pk").values_list("pk", "pinned_until")
+    )
     now = timezone.now()
-    pinned_now = Q(pin_scope__in=scopes) & (Q(pinned_until__isnull=True) | Q(pinned_until__gt=now))
+    ids = [pk for pk, until in pins if until is None or until > now]
+    pinned = queryset.filter(pk__in=ids) if ids else queryset.none()
+    rest = queryset.exclude(pk__in=ids) if ids else queryset
     return PinnedFirst(
         queryset,
-        queryset.filter(pinned_now).annotate(pinned_now=Value(1, output_field=IntegerField())),
-        queryset.exclude(pinned_now).annotate(pinned_now=Value(0, output_field=IntegerField())),
+        pinned.annotate(pinned_now=Value(1, output_field=IntegerField())),
+        rest.annotate(pinned_now=Value(0, output_field=IntegerField())),
+        len(ids),
     ).map(lambda part: part.order_by("-bumped_at", "-pk"))
+
+
+# The people and category a topic row shows, read with the topic (one query per page).
+LIST_RELATED = ("category", "last_poster", "author__organisation")
+# What a list page reads of each topic whose row comes from the cache (forum.fragments.topic_rows):
+# the reader's badge, the row's key and when the page changes by itself.
+ROW_FIELDS = ("id", "slug", "created_at", "last_posted_at", "highest_post_number", "opens_at", "pinned_until")
 
 
 def for_list(queryset, user):
     """A page of a topic list; once it is a list, ``attach_tags`` gives it its tags."""
     if isinstance(queryset, PinnedFirst):
         return queryset.map(lambda part: for_list(part, user))
-    return with_read_state(queryset, user).select_related("category", "last_poster", "author__organisation")
+    return with_read_state(queryset, user).select_related(*LIST_RELATED)
+
+
+def for_rows(queryset, user):
+    """A page of a topic list as the list page needs it: a few columns of each topic.
+
+    The rows themselves come from the cache, shared by every reader; ``fragments.topic_rows``
+    reads whole topics (with their people and category) only for the rows it has to render.
+    """
+    if isinstance(queryset, PinnedFirst):
+        return queryset.map(lambda part: for_rows(part, user))
+    return with_read_state(queryset, user).only(*ROW_FIELDS)
 
 
 def attach_tags(topics: list[Topic]) -> None:
@@ -188,9 +220,23 @@ def annotate_unread(topics: list[Topic], user, marker=None) -> None:
 
 
 def list_counts(user, marker=None) -> dict[str, int]:
+    """This person's numbers of new and unread topics, kept until they read or a list changes.
+
+    Two counts over every visible topic were a fifth of a signed-in list page. They are kept
+    per person (and what they may see) until any list changes or their read positions move
+    (services.mark_read, mark_all_read), and for a minute at most, since a topic stops being
+    new by age alone.
+    """
     if not user.is_authenticated:
         return {}
-    return {"new": new_topics(user, marker).count(), "unread": unread_topics(user, marker).count()}
+    levels = ",".join(permissions.readable_access_levels(user))
+    since = marker.timestamp() if marker else "-"
+    return page_cache.kept(
+        f"list-counts:{user.pk}:{levels}:{int(permissions.is_moderator(user))}:{since}",
+        [page_cache.LISTS, page_cache.reader_scope(user.pk)],
+        lambda: {"new": new_topics(user, marker).count(), "unread": unread_topics(user, marker).count()},
+        timeout=page_cache.MAX_AGE,
+    )
 
 
 # --- A topic, page by page ------------------------------------------------------------------
@@ -327,6 +373,9 @@ def decorate_posts(user, topic: Topic, posts: list[Post]) -> None:
     moderator = permissions.is_moderator(user)
     may_reply = permissions.can_reply(user, topic)
     for post in posts:
+        # Set for the tree view only; a value, not a failed template lookup, elsewhere.
+        post.tree_depth = getattr(post, "tree_depth", 0)
+        post.continues = getattr(post, "continues", False)
         post.may_reply = may_reply
         post.topic = topic
         post.liked = post.pk in liked

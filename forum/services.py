@@ -564,6 +564,7 @@ def _advance_read_state(user, topic: Topic, number: int, now: datetime) -> Topic
     )
     if created:
         _remember_visit(user, topic, now)
+        page_cache.changed(readers=[user.pk], lists=False)  # their new and unread counts
         return state
     fields = []
     if now - _last_seen(user, topic, state) > VISIT_GAP:
@@ -572,6 +573,7 @@ def _advance_read_state(user, topic: Topic, number: int, now: datetime) -> Topic
     if number > state.last_read_number:
         state.last_read_number = number
         fields.append("last_read_number")
+        page_cache.changed(readers=[user.pk], lists=False)
     state.last_visit_at = now
     if not _remember_visit(user, topic, now) or fields:
         fields.append("last_visit_at")
@@ -594,6 +596,7 @@ def mark_read(user, topic: Topic, up_to_number: int) -> TopicReadState | None:
 def mark_all_read(user) -> None:
     """Everything posted until now counts as read for this person."""
     ReadMarker.objects.update_or_create(user=user, defaults={"all_read_at": timezone.now()})
+    page_cache.changed(readers=[user.pk], lists=False)
 
 
 def count_view(topic: Topic) -> None:

@@ -78,14 +78,14 @@ CACHED_COUNT_LISTS = {"latest", "category", "tag"}
 def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None = None):
     user = request.user
     marker = reading.all_read_at(user)
-    paginator = Paginator(reading.for_list(queryset, user), reading.TOPICS_PER_PAGE)
+    paginator = Paginator(reading.for_rows(queryset, user), reading.TOPICS_PER_PAGE)
     if kind in CACHED_COUNT_LISTS:
         whole = queryset.topics if isinstance(queryset, reading.PinnedFirst) else queryset
         paginator.count = page_cache.cached_count(whole)
     page = paginator.get_page(request.GET.get("page"))
     topics = list(page.object_list)
     reading.annotate_unread(topics, user, marker)
-    fragments.topic_rows(topics)  # rows shared by every reader (their tags and faces when not cached)
+    fragments.topic_rows(topics)  # rows shared by every reader (whole topics read when not cached)
     _list_changes_at(request, topics)
     querystring = request.GET.copy()
     querystring.pop("page", None)
@@ -96,7 +96,7 @@ def _topic_list(request, queryset, *, title: str, kind: str, extra: dict | None 
         "list_title": title,
         "list_kind": kind,
         "counts": reading.list_counts(user, marker),
-        "categories": permissions.visible_categories(user).filter(parent__isnull=True),
+        "categories": permissions.top_categories(user),
         "can_start_topic": user.is_authenticated and permissions.posting_block_reason(user) is None,
         # Signed-in people who cannot post see why, and what to do, above every list.
         "posting_block_reason": permissions.posting_block_reason(user) if user.is_authenticated else None,

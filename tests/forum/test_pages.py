@@ -89,6 +89,26 @@ def test_pinned_topics_come_first_on_every_page_of_the_lists(client, monkeypatch
     ]
 
 
+def test_new_and_unread_counts_follow_what_the_reader_reads(client):
+    """The counts are kept per reader (forum.reading.list_counts): reading, or marking all read,
+    shows on the very next list even when no topic changed meanwhile."""
+    author, reader = OfficialFactory(), OfficialFactory()
+    client.force_login(reader)
+    topic = services.create_topic(author, CategoryFactory(), "How do you run a night market?", "Tell us.")
+    assert '<span class="count">(1)</span>' in client.get("/").content.decode()  # one new topic
+    client.get(topic.get_absolute_url())
+    assert '<span class="count">' not in client.get("/").content.decode()
+    services.create_reply(author, topic, "We close one street every Friday.")
+    home = client.get("/").content.decode()
+    assert 'href="/unread"' in home and '<span class="count">(1)</span>' in home  # one unread topic
+    client.get(topic.get_absolute_url())
+    assert '<span class="count">' not in client.get("/").content.decode()
+    services.create_reply(author, topic, "And the neighbours agreed.")
+    assert '<span class="count">(1)</span>' in client.get("/").content.decode()
+    client.post(reverse("forum:mark_all_read"))
+    assert '<span class="count">' not in client.get("/").content.decode()
+
+
 def test_category_pins_apply_only_in_their_category(client):
     category = CategoryFactory()
     pinned = TopicFactory(category=category, title="Pinned in its own category")
