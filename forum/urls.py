@@ -2,7 +2,7 @@ from django.urls import path
 
 from core import page_cache
 
-from . import feeds, live_views, moderation_views, search_views, views, watch_views
+from . import feeds, live_views, message_views, moderation_views, search_views, views, watch_views
 
 app_name = "forum"
 
@@ -104,4 +104,16 @@ urlpatterns += [
     path("t/<int:topic_id>/watch", watch_views.topic_watch, name="topic_watch"),
     path("c/<int:category_id>/watch", watch_views.category_watch, name="category_watch"),
     path("my/watching", watch_views.my_watching, name="my_watching"),
+]
+
+# --- Personal messages (forum/message_views.py) ---------------------------------------------
+
+urlpatterns += [
+    path("u/<str:username>/messages", message_views.box, name="messages"),
+    path("u/<str:username>/messages/<str:name>", message_views.box, name="messages_box"),
+    path("messages/new", message_views.new_message, name="new_message"),
+    path("messages/preferences", message_views.preferences, name="message_preferences"),
+    path("t/<int:topic_id>/participants", message_views.participants, name="message_participants"),
+    path("review/items/<int:item_id>/message", message_views.read_flagged, name="read_flagged_message"),
+    path("g/<str:name>/messages", message_views.group_inbox, name="group_inbox"),
 ]

@@ -179,7 +179,8 @@ def test_the_live_page_has_a_fixed_query_budget(launch, client, django_assert_nu
                 OfficialFactory(), questions[i % 3], f"Answer number {i} from a city."
             )
     client.force_login(OfficialFactory())
-    with django_assert_num_queries(11):
+    # 11, +1 for the header's unread messages on a cold cache (forum/messages.py; 0 once cached)
+    with django_assert_num_queries(12):
         assert client.get(event.get_absolute_url()).status_code == 200
 
 
