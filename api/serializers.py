@@ -381,7 +381,7 @@ def topic_row(topic: Topic) -> dict:
         "last_posted_at": topic.last_posted_at,
         "bumped": True,
         "bumped_at": topic.bumped_at,
-        "archetype": "regular",
+        "archetype": topic.archetype,
         "unseen": False,
         **_topic_state(topic),
     }
@@ -437,6 +437,9 @@ def list_topic(topic: Topic, viewer) -> dict:
         )
     data = {
         **topic_row(topic),
+        "image_url": None,
+        "bookmarked": None,
+        "liked": None,
         "tags": [tag.name for tag in topic.tags.all()],
         "tags_descriptions": {},
         "views": topic.views_count,
@@ -548,7 +551,7 @@ def topic_detail(
         "last_posted_at": topic.last_posted_at,
         **_topic_state(topic),
         "has_summary": False,
-        "archetype": "regular",
+        "archetype": topic.archetype,
         "slug": topic.slug,
         "category_id": topic.category_id,
         "word_count": None,

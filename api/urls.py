@@ -3,8 +3,10 @@
 from django.urls import path
 
 from . import (
+    group_views,
     invites_views,
     keys_views,
+    message_views,
     notification_views,
     people_views,
     poll_views,
@@ -75,10 +77,32 @@ urlpatterns = [
     path("search.json", views.search, name="search"),
     path("tags.json", views.tags, name="tags"),
     path("topics/created-by/<str:username>.json", views.topics_created_by, name="topics_created_by"),
+    # Personal messages (api/message_views.py).
+    path("topics/private-messages/<str:username>.json", message_views.private_messages, name="pm_inbox"),
+    path(
+        "topics/private-messages-unread/<str:username>.json",
+        message_views.private_messages_unread,
+        name="pm_unread",
+    ),
+    path(
+        "topics/private-messages-sent/<str:username>.json",
+        message_views.private_messages_sent,
+        name="pm_sent",
+    ),
+    path(
+        "topics/private-messages-archive/<str:username>.json",
+        message_views.private_messages_archive,
+        name="pm_archive",
+    ),
     path("tag/<str:name>.json", views.tag_topics, name="tag"),
     path("u/<str:username>.json", views.user, name="user"),
     path("users/<str:username>.json", views.user, name="user_alias"),
     path("session/current.json", views.session_current, name="session_current"),
+    # Groups (api/group_views.py).
+    path("groups.json", group_views.groups, name="groups"),
+    path("groups/<int:group_id>/members.json", group_views.change_members, name="group_change_members"),
+    path("groups/<str:name>.json", group_views.group, name="group"),
+    path("groups/<str:name>/members.json", group_views.members, name="group_members"),
     path("site.json", views.site, name="site"),
     *both("uploads", upload_views.create, "uploads"),
     # Invitations (api/invites_views.py)

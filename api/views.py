@@ -320,6 +320,7 @@ def _readable_topic(request, topic_id: int) -> Topic:
     )
     topic = get_object_or_404(queryset, pk=topic_id)
     if not permissions.can_read(request.user, topic):
+        permissions.not_found_if_message(topic)
         raise ApiError(_forbidden(_("This topic is only open to some members.")))
     return topic
 
@@ -448,6 +449,7 @@ def topic_posts(request, topic_id: int):
 def _readable_post(request, **lookup) -> Post:
     post = get_object_or_404(Post.objects.select_related(*POST_RELATED), **lookup)
     if not permissions.can_read(request.user, post.topic):
+        permissions.not_found_if_message(post.topic)
         raise ApiError(_forbidden(_("This topic is only open to some members.")))
     return post
 
@@ -527,6 +529,12 @@ def _create_post(request):
             services.check_posting(user, raw, kind="reply")
             post = services.create_reply(user, topic, raw, reply_to=reply_to)
             services.after_posting(user, post, kind="reply")
+        elif params.get_text("archetype") == "private_message":
+            # A personal message (api/message_views.py), Discourse's target_recipients.
+            from .message_views import create_message
+
+            topic = create_message(request, params)
+            post = topic.posts.get(number=1)
         else:
             category_id = params.get_int("category")
             if category_id is None:

@@ -18,6 +18,7 @@ urlpatterns = [
     # The API first: its `.json` paths sit beside the pages' paths (/latest.json next to /latest).
     path("", include("api.urls")),
     path("", include("accounts.urls")),
+    path("", include("groups.urls")),
     path("", include("forum.urls")),
     path("", include("events.urls")),
 ]

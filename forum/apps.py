@@ -15,6 +15,7 @@ class ForumConfig(AppConfig):
         from notifications.hooks import register_already_read
 
         from . import live
+        from .message_views import message_button
         from .moderation import log_invitations, log_verification_decision
         from .notify import already_read
         from .views import profile_links
@@ -24,6 +25,8 @@ class ForumConfig(AppConfig):
         register_already_read(already_read)
         # One's own profile links to one's bookmarks, watched topics and activity.
         register_profile_section(profile_links)
+        # Someone else's profile offers a Message button to those who may write (forum/message_views.py).
+        register_profile_section(message_button)
         # Verification decisions by moderators and staff also go to the moderation log.
         post_save.connect(
             log_verification_decision,

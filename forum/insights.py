@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from .models import PollVote, Post, PostState
+from .models import Archetype, PollVote, Post, PostState
 
 SMALL_GROUP = 5
 TOP_ROWS = 20
@@ -77,8 +77,11 @@ def period_from(since: str | None, until: str | None) -> tuple[datetime, datetim
 
 
 def _posts(start: datetime, end: datetime, categories=None):
-    """Visible posts of the period; only in `categories` when given (a moderator's view)."""
-    posts = Post.objects.filter(state=PostState.VISIBLE, created_at__gte=start, created_at__lt=end)
+    """Visible posts of the period; only in `categories` when given (a moderator's view). Never the
+    posts of personal messages, whoever looks."""
+    posts = Post.objects.filter(
+        state=PostState.VISIBLE, created_at__gte=start, created_at__lt=end, topic__archetype=Archetype.REGULAR
+    )
     if categories is not None:
         posts = posts.filter(topic__category__in=categories)
     return posts

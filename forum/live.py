@@ -99,9 +99,13 @@ def may_read_latest(user, channel: str) -> bool:
 
 def announcement_channels(topic: Topic) -> list[str]:
     """Where a new topic is announced: the channels of exactly those who may see it listed."""
+    if topic.is_private_message:
+        return []  # never listed: its participants hear of it on their own channels (forum/messages.py)
     if topic.unlisted:
         return [MODERATORS_LATEST]
     category = topic.category
+    if category.group_restricted:
+        return [category_channel(category.pk)]  # its groups' members only (may_read_category_channel)
     channels = [AUDIENCE_CHANNELS.get(category.read_access, MODERATORS_LATEST), category_channel(category.pk)]
     # A sub-category may be narrower than its parent: its readers only hear of it there.
     if category.parent_id and _breadth(category.read_access) >= _breadth(category.parent.read_access):

@@ -26,6 +26,7 @@ MAX_TOPIC_IDS = 100
 def _topic(request, topic_id: int) -> Topic:
     topic = get_object_or_404(Topic.objects.select_related("category"), pk=topic_id)
     if not permissions.can_read(request.user, topic):
+        permissions.not_found_if_message(topic)
         # A fragment, not a page: no sign-in redirect, just no.
         raise PermissionDenied(_("This topic is only open to some members."))
     return topic

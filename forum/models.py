@@ -37,6 +37,9 @@ class ReadAccess(models.TextChoices):
     EVERYONE = "everyone", _("Everyone")
     SIGNED_IN = "signed_in", _("Signed-in members")
     VERIFIED = "verified", _("Verified officials")
+    # The personal messages' own category: no reader level ever includes it, so every filter on
+    # read access leaves messages out; can_read lets a message's participants in (permissions.py).
+    PARTICIPANTS = "participants", _("The participants of each message")
 
 
 class StartAccess(models.TextChoices):
@@ -76,6 +79,9 @@ class Category(models.Model):
     start_access = models.CharField(
         _("who may start topics"), max_length=16, choices=StartAccess.choices, default=StartAccess.VERIFIED
     )
+    # True when CategoryGroup rows restrict it to groups (kept by services.restrict_category), so the
+    # lists test membership only for such categories and a topic page knows without a query.
+    group_restricted = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -115,6 +121,13 @@ class TopicStatus(models.TextChoices):
     OPEN = "open", _("Open")
     CLOSED = "closed", _("Closed")
     ARCHIVED = "archived", _("Archived")
+
+
+class Archetype(models.TextChoices):
+    """Discourse's archetype: a topic in a category, or a personal message between participants."""
+
+    REGULAR = "regular", _("Topic")
+    PRIVATE_MESSAGE = "private_message", _("Personal message")
 
 
 class PinScope(models.TextChoices):
@@ -174,6 +187,9 @@ class Topic(models.Model):
     # Up to RECENT_POSTERS people other than the author who posted most recently, latest first:
     # the faces in topic lists, kept by the posting services so lists need no per-topic query.
     recent_poster_ids = models.JSONField(default=list, blank=True)
+    # A personal message lives in the category whose read access is PARTICIPANTS (forum/messages.py);
+    # set when it is written, never changed.
+    archetype = models.CharField(max_length=16, choices=Archetype.choices, default=Archetype.REGULAR)
 
     class Meta:
         verbose_name = _("topic")
@@ -203,6 +219,10 @@ class Topic(models.Model):
     @property
     def localized_announcement(self) -> str:
         return self.announcement.get(current_language()) or self.announcement.get("en", "")
+
+    @property
+    def is_private_message(self) -> bool:
+        return self.archetype == Archetype.PRIVATE_MESSAGE
 
     def with_recent_poster(self, user_id: int) -> list[int]:
         """recent_poster_ids after `user_id` posts (the author is shown apart, never listed)."""
@@ -422,9 +442,10 @@ class Draft(models.Model):
     """A composer's text kept on the server, so it survives a reload or a change of device."""
 
     NEW_TOPIC = "new-topic"
+    NEW_MESSAGE = "new-message"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")
-    # "new-topic" or "topic:<id>".
+    # "new-topic", "new-message" or "topic:<id>".
     key = models.CharField(max_length=64)
     title = models.CharField(max_length=TITLE_MAX_LENGTH, blank=True)
     raw = models.TextField(blank=True)
@@ -544,6 +565,7 @@ class ModerationAction(models.TextChoices):
     MERGE = "merge", _("Merged topics")
     SPLIT = "split", _("Split posts into a new topic")
     MOVE_POSTS = "move_posts", _("Moved posts to another topic")
+    READ_MESSAGE = "read_message", _("Read a flagged personal message")
     HIGHLIGHT = "highlight", _("Highlighted a key contribution")
     UNHIGHLIGHT = "unhighlight", _("Removed a highlight")
     SUMMARY = "summary", _("Wrote the topic summary")
@@ -852,3 +874,73 @@ class PollVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} -> {self.option_id}"
+
+
+# --- Personal messages (forum/messages.py writes these) ----------------------------------------
+
+
+class MessageParticipant(models.Model):
+    """One person in a personal message: who may read and answer it, and their own inbox state."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="message_participants")
+    # Deleting an account takes it out of its messages; the posts of the others stay.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["topic", "user"], name="message_participant_once")]
+        indexes = [models.Index(fields=["user", "archived"], name="message_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in message {self.topic_id}"
+
+
+class MessageGroup(models.Model):
+    """A group a message was sent to (its members became participants): the group's inbox lists it."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="message_groups")
+    group = models.ForeignKey("groups.Group", on_delete=models.CASCADE, related_name="messages")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["topic", "group"], name="message_group_once")]
+
+    def __str__(self) -> str:
+        return f"message {self.topic_id} to group {self.group_id}"
+
+
+class MessagePreference(models.Model):
+    """A person's choice about personal messages (absent: they accept them)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # True: only moderators may start a message with this person.
+    refuse_messages = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} refuses messages: {self.refuse_messages}"
+
+
+# --- Categories restricted to groups (groups/ holds the groups) --------------------------------
+
+
+class GroupPermission(models.TextChoices):
+    READ = "read", _("Read")
+    POST = "post", _("Read and post")
+
+
+class CategoryGroup(models.Model):
+    """A category restricted to groups: with any of these rows, only the groups' members (and staff)
+    see the category; members of a POST group start topics and reply (permissions.py)."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="group_permissions")
+    group = models.ForeignKey("groups.Group", on_delete=models.CASCADE, related_name="category_permissions")
+    permission = models.CharField(max_length=8, choices=GroupPermission.choices, default=GroupPermission.POST)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["category", "group"], name="category_group_once")]
+
+    def __str__(self) -> str:
+        return f"{self.group_id} {self.permission} {self.category_id}"

@@ -465,7 +465,8 @@ def after_posting(user, post: Post | Topic, kind: str = "reply") -> bool:
     record_posting(user, kind)
     if isinstance(post, Topic):
         post = post.posts.select_related("topic__category").get(number=1)
-    if not needs_approval(user):
+    # Messages are never held: moderators may not read them unless they are flagged.
+    if post.topic.is_private_message or not needs_approval(user):
         forum_live.post_created(post)  # held posts are announced when approved
         return False
     hold_post(post)
@@ -669,9 +670,13 @@ def _selected_posts(topic: Topic, numbers: Iterable[int]) -> list[Post]:
 
 
 def _lock_topics(*topic_ids: int) -> dict[int, Topic]:
-    return {
+    locked = {
         t.pk: t for t in Topic.objects.select_for_update().filter(pk__in=sorted(topic_ids)).order_by("pk")
     }
+    # Merging, splitting or moving posts never takes a personal message's posts anywhere else.
+    if any(topic.is_private_message for topic in locked.values()):
+        raise ValidationError({"form": _("Personal messages stay between their participants.")})
+    return locked
 
 
 def merge_topics(moderator, source: Topic, target: Topic, reason: str = "") -> Topic:

@@ -32,6 +32,7 @@ from . import permissions
 from .models import (
     CategoryWatch,
     Like,
+    MessageParticipant,
     NotificationJob,
     NotificationJobKind,
     Post,
@@ -45,10 +46,12 @@ logger = logging.getLogger(__name__)
 
 MAX_MENTIONS = 10  # people notified for the @names of one post
 MAX_QUOTES = 10
+MAX_GROUP_MENTION_MEMBERS = 500  # people notified for one @group
 # The drain leaves younger jobs to the task queued at their commit.
 DRAIN_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 20
 PRECEDENCE = [
+    NotificationKind.PRIVATE_MESSAGE,
     NotificationKind.MENTION,
     NotificationKind.REPLY,
     NotificationKind.QUOTE,
@@ -64,7 +67,7 @@ def post_created(post: Post) -> None:
     announced by :func:`post_approved` instead."""
     from .moderation import needs_approval
 
-    if post.state != PostState.VISIBLE or needs_approval(post.author):
+    if post.state != PostState.VISIBLE or (not post.topic.is_private_message and needs_approval(post.author)):
         return
     _enqueue(NotificationJobKind.POST, post)
 
@@ -172,8 +175,15 @@ def _candidates(post: Post, only_usernames: list[str] | None) -> dict[int, str]:
     offers: list[tuple[int, str]] = []
     usernames = only_usernames if only_usernames is not None else sorted(mentioned_usernames(post.raw))
     users = get_user_model().objects
-    for pk in users.filter(username__in=usernames[:MAX_MENTIONS]).values_list("pk", flat=True):
-        offers.append((pk, NotificationKind.MENTION))
+    found = dict(users.filter(username__in=usernames[:MAX_MENTIONS]).values_list("username", "pk"))
+    offers += [(pk, NotificationKind.MENTION) for pk in found.values()]
+    offers += [
+        (pk, NotificationKind.MENTION) for pk in _group_mentions([n for n in usernames if n not in found])
+    ]
+    if only_usernames is None and topic.is_private_message:
+        # Every participant hears of each message, before any other reason.
+        participants = MessageParticipant.objects.filter(topic=topic).values_list("user_id", flat=True)
+        offers += [(pk, NotificationKind.PRIVATE_MESSAGE) for pk in participants]
     if only_usernames is None:
         if post.reply_to_id:
             replied = Post.objects.filter(pk=post.reply_to_id).values_list("author_id", flat=True).first()
@@ -202,6 +212,18 @@ def _candidates(post: Post, only_usernames: list[str] | None) -> dict[int, str]:
         if pk not in wanted or PRECEDENCE.index(kind) < PRECEDENCE.index(wanted[pk]):
             wanted[pk] = kind
     return wanted
+
+
+def _group_mentions(names: list[str]) -> list[int]:
+    """@group names (groups/): the members of each group that allows mentions, at most
+    MAX_GROUP_MENTION_MEMBERS each; who may read the topic is checked later, as for everyone."""
+    from groups.models import Group
+    from groups.permissions import members_of
+
+    people: list[int] = []
+    for group in Group.objects.filter(name__in=[n.lower() for n in names][:MAX_MENTIONS], mentionable=True):
+        people += list(members_of(group).values_list("pk", flat=True)[:MAX_GROUP_MENTION_MEMBERS])
+    return people
 
 
 def _muted(user_ids, topic) -> set[int]:
@@ -237,6 +259,10 @@ def _title(kind: str, post: Post) -> str:
     """In the active language (the caller sets the recipient's)."""
     topic = post.topic
     names = {"name": post.author.name, "topic": topic.localized_title}
+    if kind == NotificationKind.PRIVATE_MESSAGE:
+        if post.number == 1:
+            return _("%(name)s sent you a message: “%(topic)s”") % names
+        return _("%(name)s wrote in your message “%(topic)s”") % names
     if kind == NotificationKind.MENTION:
         return _("%(name)s mentioned you in “%(topic)s”") % names
     if kind == NotificationKind.REPLY:

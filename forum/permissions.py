@@ -13,8 +13,19 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions as accounts_permissions
 from core import page_cache, timezones
+from groups import permissions as group_permissions
 
-from .models import Category, Post, PostState, ReadAccess, StartAccess, Topic, TopicStatus
+from .models import (
+    Archetype,
+    Category,
+    MessageParticipant,
+    Post,
+    PostState,
+    ReadAccess,
+    StartAccess,
+    Topic,
+    TopicStatus,
+)
 
 # --- Fallbacks until the accounts branch lands ----------------------------------------------
 # accounts.permissions.posting_block_reason and accounts.decorators.moderator_required are being
@@ -65,7 +76,58 @@ def readable_access_levels(user) -> list[str]:
 
 
 def visible_categories(user) -> QuerySet[Category]:
-    return Category.objects.filter(read_access__in=readable_access_levels(user))
+    categories = Category.objects.filter(read_access__in=readable_access_levels(user))
+    if (hidden := _outside_groups(user, "")) is not None:
+        categories = categories.exclude(hidden)
+    return categories
+
+
+# --- Categories restricted to groups (forum.models.CategoryGroup) ----------------------------
+# Membership is tested inside the lists' own query (groups.permissions.member_groups as a
+# subquery), only for categories with `group_restricted`: no query of its own on a page, and a
+# change of membership shows at once. Staff see every category.
+
+
+def _outside_groups(user, prefix: str) -> Q | None:
+    """A filter matching the restricted categories (at `prefix`, "" or "category__") that this
+    person is in none of the groups of; None for staff, who see them all."""
+    if accounts_permissions.is_staff(user):
+        return None
+    restricted = Q(**{f"{prefix}group_restricted": True})
+    if not user.is_authenticated:
+        return restricted
+    from .models import CategoryGroup
+
+    mine = CategoryGroup.objects.filter(
+        category=OuterRef("category_id" if prefix else "pk"), group__in=group_permissions.member_groups(user)
+    )
+    return restricted & ~Q(Exists(mine))
+
+
+def _group_permissions(user, category: Category) -> set[str]:
+    """What this person's groups allow in a restricted category ("read", "post"): one query per
+    category and request."""
+    if not user.is_authenticated:
+        return set()
+    known = user.__dict__.setdefault("_group_categories", {})
+    if category.pk not in known:
+        from .models import CategoryGroup
+
+        known[category.pk] = set(
+            CategoryGroup.objects.filter(
+                category=category, group__in=group_permissions.member_groups(user)
+            ).values_list("permission", flat=True)
+        )
+    return known[category.pk]
+
+
+def group_post_block_reason(user, category: Category) -> str | None:
+    """In a category restricted to groups, only the members of its posting groups write."""
+    if not category.group_restricted or accounts_permissions.is_staff(user):
+        return None
+    if "post" in _group_permissions(user, category):
+        return None
+    return _("Only the members of this category's groups can post here.")
 
 
 def top_categories(user) -> list[Category]:
@@ -97,7 +159,12 @@ STAFF_ONLY_LOG_ACTIONS = ("verify", "decline_verification", "revoke")
 
 def readable_topics(user) -> QuerySet[Topic]:
     """Every topic this person may open by its link (the same rule as can_read), listed or not."""
-    return Topic.objects.filter(category__read_access__in=readable_access_levels(user))
+    topics = Topic.objects.filter(
+        category__read_access__in=readable_access_levels(user), archetype=Archetype.REGULAR
+    )
+    if (hidden := _outside_groups(user, "category__")) is not None:
+        topics = topics.exclude(hidden)
+    return topics
 
 
 def visible_topics(user) -> QuerySet[Topic]:
@@ -118,10 +185,16 @@ def visible_topics(user) -> QuerySet[Topic]:
 
 
 def can_read_category(user, category: Category) -> bool:
-    return category.read_access in readable_access_levels(user)
+    if category.read_access not in readable_access_levels(user):
+        return False
+    if category.group_restricted and not accounts_permissions.is_staff(user):
+        return bool(_group_permissions(user, category))
+    return True
 
 
 def can_read(user, topic: Topic) -> bool:
+    if topic.is_private_message:
+        return is_message_participant(user, topic)
     return can_read_category(user, topic.category)
 
 
@@ -137,11 +210,71 @@ def can_see_post_text(user, post: Post) -> bool:
     return user.is_authenticated and (user.pk == post.author_id or is_moderator(user))
 
 
+# --- Personal messages ---------------------------------------------------------------------
+# A message is readable by its participants only: not by moderators (they read one flagged post,
+# logged, forum/messages.py), not by staff. Its category has read access PARTICIPANTS, which no
+# reader level includes, so readable_topics / visible_topics and every list, feed, search, digest
+# and insight built on them leave messages out without a rule of their own.
+
+
+def is_message_participant(user, topic: Topic) -> bool:
+    """One query per person and message, remembered on the topic for the rest of the request."""
+    if not user.is_authenticated or accounts_permissions.is_suspended(user):
+        return False
+    known = topic.__dict__.setdefault("_participants_checked", {})
+    if user.pk not in known:
+        known[user.pk] = MessageParticipant.objects.filter(topic=topic, user=user).exists()
+    return known[user.pk]
+
+
+def not_found_if_message(topic: Topic) -> None:
+    """For someone who may not read it, a message does not exist: 404, not 403."""
+    if topic.is_private_message:
+        from django.http import Http404
+
+        raise Http404
+
+
+def can_start_message(user) -> bool:
+    """Verified officials and moderators who may post at all."""
+    return user.is_authenticated and posting_block_reason(user) is None
+
+
+def message_block_reason(sender, recipient) -> str | None:
+    """Why `sender` may not start a message with `recipient` (or add them to one); None when they may."""
+    from .models import MessagePreference
+
+    if not recipient.is_active or accounts_permissions.is_suspended(recipient):
+        return _("%(name)s cannot receive messages.") % {"name": recipient.username}
+    if recipient.pk == sender.pk:
+        return _("You cannot send a message to yourself.")
+    if is_moderator(sender):
+        return None
+    if MessagePreference.objects.filter(user=recipient, refuse_messages=True).exists():
+        return _("%(name)s does not accept personal messages.") % {"name": recipient.username}
+    return None
+
+
+def message_reply_block_reason(user, topic: Topic) -> str | None:
+    """Participants who may post answer; a member not yet verified may answer a message that a
+    moderator started (about their verification, say)."""
+    if not is_message_participant(user, topic):
+        return _("This message is only open to its participants.")
+    reason = posting_block_reason(user)
+    if reason is None:
+        return None
+    if accounts_permissions.is_silenced(user) or not is_moderator(topic.author):
+        return reason
+    return None
+
+
 # --- Writing --------------------------------------------------------------------------------
 
 
 def can_start_topic(user, category: Category) -> bool:
     if posting_block_reason(user) is not None or not can_read_category(user, category):
+        return False
+    if group_post_block_reason(user, category):
         return False
     return category.start_access == StartAccess.VERIFIED or is_moderator(user)
 
@@ -149,17 +282,24 @@ def can_start_topic(user, category: Category) -> bool:
 def check_start_topic(user, category: Category) -> None:
     if not can_start_topic(user, category):
         raise PermissionDenied(
-            posting_block_reason(user) or _("Only moderators can start topics in this category.")
+            posting_block_reason(user)
+            or group_post_block_reason(user, category)
+            or _("Only moderators can start topics in this category.")
         )
 
 
 def reply_block_reason(user, topic: Topic, now=None) -> str | None:
     """Why this person cannot reply to this topic now; None when they can."""
-    reason = posting_block_reason(user)
+    if topic.is_private_message:
+        reason = message_reply_block_reason(user, topic)
+    else:
+        reason = (
+            posting_block_reason(user)
+            or (None if can_read(user, topic) else _("This topic is only open to some members."))
+            or group_post_block_reason(user, topic.category)
+        )
     if reason:
         return reason
-    if not can_read(user, topic):
-        return _("This topic is only open to some members.")
     if topic.status == TopicStatus.ARCHIVED:
         return _("This topic is archived: it is kept for reading only.")
     if topic.status == TopicStatus.CLOSED and not is_moderator(user):

@@ -29,13 +29,14 @@ from core import clean, page_cache
 from core.markdown import render
 
 from . import live as forum_live
-from . import notify, permissions, polls, search, tag_labels, uploads, view_counts, watching
+from . import messages, notify, permissions, polls, search, tag_labels, uploads, view_counts, watching
 from .models import (
     MAX_TAGS,
     PATH_DIGITS,
     RAW_MAX_LENGTH,
     TITLE_MAX_LENGTH,
     TITLE_MIN_LENGTH,
+    Archetype,
     Bookmark,
     Category,
     Draft,
@@ -216,6 +217,28 @@ def create_category(
     return category
 
 
+def restrict_category(by, category: Category, groups: dict) -> None:
+    """Restrict a category to groups, {group: "read" | "post"}; an empty dict opens it again.
+
+    Callers: staff. Lists, search, feeds and live channels follow at once (they test membership in
+    their own queries), and the anonymous pages are dropped.
+    """
+    from .models import CategoryGroup, GroupPermission
+
+    if not accounts_permissions.is_staff(by):
+        raise PermissionDenied(_("Only staff can restrict categories."))
+    if any(permission not in GroupPermission.values for permission in groups.values()):
+        raise ValidationError({"groups": _("Choose read or post for each group.")})
+    with transaction.atomic():
+        CategoryGroup.objects.filter(category=category).delete()
+        CategoryGroup.objects.bulk_create(
+            [CategoryGroup(category=category, group=group, permission=perm) for group, perm in groups.items()]
+        )
+        Category.objects.filter(pk=category.pk).update(group_restricted=bool(groups))
+        page_cache.changed(site=True)
+    category.group_restricted = bool(groups)
+
+
 # --- Topics and posts -----------------------------------------------------------------------
 
 
@@ -251,50 +274,87 @@ def create_topic(
         permissions.check_moderator(author)
         status = TopicStatus.SCHEDULED
     try:
-        with transaction.atomic():
-            topic = Topic.objects.create(
-                category=category,
-                title=title,
-                slug=slugify(slug or title)[:100] or "topic",
-                author=author,
-                status=status,
-                opens_at=opens_at,
-                language=language,
-                created_at=now,
-                bumped_at=now,
-                last_posted_at=now,
-                last_poster=author,
-                highest_post_number=1,
-                posts_count=1,
-                participants_count=1,
-            )
-            first_post = Post.objects.create(
-                topic=topic,
-                number=1,
-                author=author,
-                depth=0,
-                root_number=1,
-                path=_pad(1),
-                raw=raw,
-                cooked=cook(raw, author.pk),
-                idempotency_key=key,
-                created_at=now,
-            )
-            uploads.link_post(first_post)
-            search.index_posts(post_ids=[first_post.pk])
-            polls.store(first_post, poll_specs)
-            if tag_names:
-                topic.tags.set(tag_names)
-            TopicReadState.objects.create(user=author, topic=topic, last_read_number=1, last_visit_number=1)
-            watching.watch_automatically([author.pk], [topic], WatchLevel.WATCHING, WatchReason.CREATED)
-            notify.post_created(first_post)
-            Draft.objects.filter(user=author, key=Draft.NEW_TOPIC).delete()
-            page_cache.changed(topic_ids=[topic.pk])
+        topic = _insert_topic(
+            author,
+            category,
+            title,
+            raw,
+            tag_names=tag_names,
+            language=language,
+            key=key,
+            now=now,
+            status=status,
+            opens_at=opens_at,
+            slug=slug,
+            poll_specs=poll_specs,
+        )
     except IntegrityError:
         # A concurrent double submit with the same key won the race: return its topic.
         if key and (existing := _post_for_key(author, key)):
             return existing.topic
         raise
+    return topic
+
+
+def _insert_topic(
+    author,
+    category: Category,
+    title: str,
+    raw: str,
+    *,
+    tag_names: list[str],
+    language: str,
+    key: uuid.UUID | None,
+    now: datetime,
+    status: str = TopicStatus.OPEN,
+    opens_at: datetime | None = None,
+    slug: str | None = None,
+    archetype: str = Archetype.REGULAR,
+    draft_key: str = Draft.NEW_TOPIC,
+    poll_specs=(),
+) -> Topic:
+    """The rows of a new topic and its first post, checked by the caller (create_topic, and
+    forum/messages.py's create_message, which adds the participants in the same transaction)."""
+    with transaction.atomic():
+        topic = Topic.objects.create(
+            category=category,
+            title=title,
+            slug=slugify(slug or title)[:100] or "topic",
+            author=author,
+            status=status,
+            opens_at=opens_at,
+            language=language,
+            created_at=now,
+            bumped_at=now,
+            last_posted_at=now,
+            last_poster=author,
+            highest_post_number=1,
+            posts_count=1,
+            participants_count=1,
+            archetype=archetype,
+        )
+        first_post = Post.objects.create(
+            topic=topic,
+            number=1,
+            author=author,
+            depth=0,
+            root_number=1,
+            path=_pad(1),
+            raw=raw,
+            cooked=cook(raw, author.pk),
+            idempotency_key=key,
+            created_at=now,
+        )
+        uploads.link_post(first_post)
+        search.index_posts(post_ids=[first_post.pk])
+        polls.store(first_post, list(poll_specs))
+        if tag_names:
+            topic.tags.set(tag_names)
+        TopicReadState.objects.create(user=author, topic=topic, last_read_number=1, last_visit_number=1)
+        watching.watch_automatically([author.pk], [topic], WatchLevel.WATCHING, WatchReason.CREATED)
+        notify.post_created(first_post)
+        Draft.objects.filter(user=author, key=draft_key).delete()
+        page_cache.changed(topic_ids=[topic.pk])
     return topic
 
 
@@ -365,6 +425,8 @@ def create_reply(
         if reply_to is not None:
             Post.objects.filter(pk=reply_to.pk).update(reply_count=F("reply_count") + 1)
         _advance_read_state(author, locked, number, now)
+        if locked.is_private_message:
+            messages.message_posted(locked, author.pk)  # back in archived inboxes; unread counts
         watching.watch_automatically([author.pk], [locked], WatchLevel.TRACKING, WatchReason.REPLIED)
         notify.post_created(post)
         Draft.objects.filter(user=author, key=Draft.key_for_topic(topic.pk)).delete()
@@ -565,12 +627,14 @@ def _advance_read_state(user, topic: Topic, number: int, now: datetime) -> Topic
     if created:
         _remember_visit(user, topic, now)
         page_cache.changed(readers=[user.pk], lists=False)  # their new and unread counts
+        state.advanced = True
         return state
     fields = []
     if now - _last_seen(user, topic, state) > VISIT_GAP:
         state.last_visit_number = state.last_read_number
         fields.append("last_visit_number")
-    if number > state.last_read_number:
+    state.advanced = number > state.last_read_number
+    if state.advanced:
         state.last_read_number = number
         fields.append("last_read_number")
         page_cache.changed(readers=[user.pk], lists=False)
@@ -590,7 +654,10 @@ def mark_read(user, topic: Topic, up_to_number: int) -> TopicReadState | None:
     """
     if not user.is_authenticated:
         return None
-    return _advance_read_state(user, topic, min(up_to_number, topic.highest_post_number), timezone.now())
+    state = _advance_read_state(user, topic, min(up_to_number, topic.highest_post_number), timezone.now())
+    if topic.is_private_message and state.advanced:
+        messages.read_position_changed(user, topic)  # the header's count of unread messages
+    return state
 
 
 def mark_all_read(user) -> None:
@@ -692,8 +759,11 @@ def schedule_topic(topic: Topic, opens_at: datetime, *, by=None) -> Topic:
 
 
 def move_topic(topic: Topic, category: Category, *, by=None) -> Topic:
-    """Move the topic to another category. Moderators or the system."""
+    """Move the topic to another category. Moderators or the system; never a personal message, nor
+    into the messages' own category (either would show a message to others)."""
     _check_actor(by)
+    if topic.is_private_message or category.read_access == ReadAccess.PARTICIPANTS:
+        raise ValidationError({"category": _("Personal messages stay between their participants.")})
     Topic.objects.filter(pk=topic.pk).update(category=category)
     _log(by, ModerationAction.MOVE, topic=topic)
     topic.refresh_from_db()

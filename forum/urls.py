@@ -2,7 +2,17 @@ from django.urls import path, re_path
 
 from core import page_cache
 
-from . import feeds, live_views, moderation_views, poll_views, search_views, upload_views, views, watch_views
+from . import (
+    feeds,
+    live_views,
+    message_views,
+    moderation_views,
+    poll_views,
+    search_views,
+    upload_views,
+    views,
+    watch_views,
+)
 
 app_name = "forum"
 
@@ -138,4 +148,16 @@ urlpatterns += [
     path("posts/<int:post_id>/polls/<str:name>", poll_views.block, name="poll_block"),
     path("posts/<int:post_id>/polls/<str:name>/voters", poll_views.voters, name="poll_voters"),
     path("t/<slug:slug>/<int:topic_id>/polls/<str:name>/present", poll_views.present, name="poll_present"),
+]
+
+# --- Personal messages (forum/message_views.py) ---------------------------------------------
+
+urlpatterns += [
+    path("u/<str:username>/messages", message_views.box, name="messages"),
+    path("u/<str:username>/messages/<str:name>", message_views.box, name="messages_box"),
+    path("messages/new", message_views.new_message, name="new_message"),
+    path("messages/preferences", message_views.preferences, name="message_preferences"),
+    path("t/<int:topic_id>/participants", message_views.participants, name="message_participants"),
+    path("review/items/<int:item_id>/message", message_views.read_flagged, name="read_flagged_message"),
+    path("g/<str:name>/messages", message_views.group_inbox, name="group_inbox"),
 ]

@@ -219,6 +219,7 @@ def _readable_topic(request, topic_id: int) -> Topic:
     if not permissions.can_read(request.user, topic):
         if not request.user.is_authenticated:
             raise _LoginNeeded
+        permissions.not_found_if_message(topic)
         raise PermissionDenied(_("This topic is only open to some members."))
     return topic
 
@@ -286,7 +287,11 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
     context.update(moderation.topic_panel(topic))  # summary and highlights (forum/moderation.py)
     context["tags"] = list(topic.tags.all())
     context["watch"] = watching.topic_control(request.user, topic)  # forum/watching.py
-    if permissions.is_moderator(request.user):
+    if topic.is_private_message:
+        from .message_views import topic_context
+
+        context.update(topic_context(request, topic))  # participants (forum/message_views.py)
+    elif permissions.is_moderator(request.user):
         context["move_categories"] = list(Category.objects.exclude(pk=topic.category_id))
         context["zone_name"] = timezones.reader_zone(request.user).key
         context["pin_scopes"] = [choice for choice in PinScope.choices if choice[0] != PinScope.NONE]
@@ -531,6 +536,7 @@ def _int(value) -> int | None:
 def _post_for(request, post_id: int) -> Post:
     post = get_object_or_404(Post.objects.select_related("topic__category", "author"), pk=post_id)
     if not permissions.can_read(request.user, post.topic):
+        permissions.not_found_if_message(post.topic)
         raise PermissionDenied(_("This topic is only open to some members."))
     return post
 
@@ -695,7 +701,9 @@ def save_draft(request):
     if not request.user.is_authenticated:
         raise PermissionDenied
     key = request.POST.get("draft_key", "")
-    if key != Draft.NEW_TOPIC and not (key.startswith("topic:") and key[6:].isdigit()):
+    if key not in (Draft.NEW_TOPIC, Draft.NEW_MESSAGE) and not (
+        key.startswith("topic:") and key[6:].isdigit()
+    ):
         return HttpResponse(status=400)
     category = None
     if key == Draft.NEW_TOPIC and (category_id := _int(request.POST.get("category"))):

@@ -20,6 +20,7 @@ class NotificationKind(models.TextChoices):
     VERIFICATION = "verification", _("Decisions on my verification")
     EVENT_REMINDER = "event_reminder", _("Reminders of events I registered for")
     EVENT_LIVE = "event_live", _("Events going live")
+    PRIVATE_MESSAGE = "private_message", _("Personal messages to me")
 
 
 class EmailFrequency(models.TextChoices):
@@ -39,6 +40,7 @@ DEFAULT_FREQUENCY = {
     NotificationKind.VERIFICATION: EmailFrequency.IMMEDIATELY,
     NotificationKind.EVENT_REMINDER: EmailFrequency.IMMEDIATELY,
     NotificationKind.EVENT_LIVE: EmailFrequency.IMMEDIATELY,
+    NotificationKind.PRIVATE_MESSAGE: EmailFrequency.IMMEDIATELY,
 }
 
 

@@ -141,9 +141,14 @@ def email_delay() -> timedelta:
     return timedelta(seconds=float(getattr(settings, "NOTIFICATION_EMAIL_DELAY_SECONDS", 300)))
 
 
-# Emails about a moment that will not wait (an event going live, starting soon): due at once.
-# The others wait NOTIFICATION_EMAIL_DELAY_SECONDS, so a reply read in the meantime sends nothing.
-URGENT_KINDS = {NotificationKind.EVENT_LIVE, NotificationKind.EVENT_REMINDER}
+# Emails about a moment that will not wait (an event going live, starting soon) or written to the
+# person alone (a personal message): due at once. The others wait NOTIFICATION_EMAIL_DELAY_SECONDS,
+# so a reply read in the meantime sends nothing.
+URGENT_KINDS = {
+    NotificationKind.EVENT_LIVE,
+    NotificationKind.EVENT_REMINDER,
+    NotificationKind.PRIVATE_MESSAGE,
+}
 
 
 def due_time(frequency: str, now: datetime, kind: str = "") -> datetime:

@@ -173,6 +173,19 @@
     openStream(channels);
   }
 
+  /* The header's Messages link: {event: "messages_unread", data: {messages_unread}} from /user/<id>. */
+  document.addEventListener("live:messages_unread", function (e) {
+    var count = (e.detail.data || {}).messages_unread;
+    if (typeof count !== "number") return;
+    document.querySelectorAll("[data-live-messages-count]").forEach(function (el) {
+      el.textContent = String(count);
+      el.hidden = count === 0;
+    });
+    document.querySelectorAll("[data-messages-label]").forEach(function (el) {
+      var label = el.getAttribute("aria-label");
+      if (label) el.setAttribute("aria-label", label.replace(/\d+/, String(count)));
+    });
+  });
   document.addEventListener("live:notification", function (e) { updateUnread(e.detail); });
   document.addEventListener("live:notifications_read", function (e) { updateUnread(e.detail); });
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts import seed as accounts_seed
 from events import seed as events_seed
 from forum import seed as forum_seed
+from groups import seed as groups_seed
 
 DEMO_PASSWORD_HINT = "Demo log-ins (change them before any real use):"
 
@@ -37,6 +38,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, starts_in=None, **options):
         logins = accounts_seed.seed_accounts()
+        groups_seed.seed_groups()  # the working groups, with the demo officials
         opens_at = timezone.now() + timedelta(minutes=starts_in) if starts_in is not None else None
         topics = forum_seed.seed_forum(opens_at=opens_at, reschedule=starts_in is not None)
         events = events_seed.seed_events(topics, starts_at=opens_at)
