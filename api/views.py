@@ -100,6 +100,8 @@ def _list_order(request, queryset):
         raise bad_parameter(_("order must be one of: %(orders)s.") % {"orders": ", ".join(LIST_ORDERS)})
     column = LIST_ORDERS[order]
     ascending = request.GET.get("ascending", "").lower() == "true"
+    if isinstance(queryset, reading.PinnedFirst):
+        queryset = queryset.topics  # the whole list in one order: pins count for nothing here
     return queryset.order_by(column if ascending else f"-{column}", "pk" if ascending else "-pk")
 
 
