@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -127,8 +128,10 @@ def invitation_list(request):
     items, status, query = _filtered(request)
     page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
     bounced = _bounced_ids(page)
+    language = get_language()
     for item in page:
         item.bounced = item.last_message_id in bounced
+        item.occasion_label = item.occasion_title(language)
     querystring = request.GET.copy()
     querystring.pop("page", None)
     context = {

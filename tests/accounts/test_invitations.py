@@ -263,6 +263,13 @@ def test_review_pages(client, moderator, harare):
         {"action": "invite_one", "email": "n2@mail.example", "organisation": harare.pk},
     )
     assert response.status_code == 302
+    invitations.invite_one(
+        moderator,
+        "n3@mail.example",
+        organisation=harare,
+        occasion=invitations.Occasion(key="event:3", titles={"en": "Launch", "fr": "Lancement"}),
+    )
+    assert "Lancement" in client.get("/review/invitations", HTTP_ACCEPT_LANGUAGE="fr").text
     listing = client.get("/review/invitations?status=pending")
     assert "n1@mail.example" in listing.text and "n2@mail.example" in listing.text
     invitation = Invitation.objects.get(email="n2@mail.example")
