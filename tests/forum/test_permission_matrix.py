@@ -123,7 +123,12 @@ MATRIX = {
     "category_watch": ("post", "/c/{category.pk}/watch", {"level": "muted"}, expect(302, anonymous=LOGIN)),
     "my_watching": ("get", "/my/watching", None, expect(200, anonymous=LOGIN)),
     # Files in posts (forum/upload_views.py; who downloads a file: tests/forum/test_uploads.py).
-    "review_uploads": ("get", "/review/uploads", None, expect(403, anonymous=LOGIN, moderator=200, staff=200)),
+    "review_uploads": (
+        "get",
+        "/review/uploads",
+        None,
+        expect(403, anonymous=LOGIN, moderator=200, staff=200),
+    ),
 }
 
 
