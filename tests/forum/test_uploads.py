@@ -540,3 +540,13 @@ def test_the_preview_shows_the_files():
     photo, report = make_uploads(author)
     page = signed_in(author).post("/composer/preview", {"raw": body_with(photo, report)}).content.decode()
     assert f'src="{uploads.thumbnail_url(photo)}"' in page and f'href="{uploads.url(report)}"' in page
+
+
+def test_behind_nginx_the_file_is_handed_to_an_internal_location(settings):
+    settings.UPLOADS_X_ACCEL_REDIRECT = "/protected-uploads/"
+    author = OfficialFactory()
+    _photo, report = make_uploads(author)
+    response = signed_in(author).get(uploads.url(report))
+    assert response.status_code == 200 and response.content == b""
+    assert response["X-Accel-Redirect"] == f"/protected-uploads/{report.path}"
+    assert response["Content-Disposition"] == 'attachment; filename="strategy.pdf"'
