@@ -5,15 +5,31 @@ from django.contrib import admin
 
 from core import page_cache
 
-from .models import Category, Post, Topic
+from .models import Category, CategoryGroup, Post, Topic
+
+
+class CategoryGroupInline(admin.TabularInline):
+    """Restrict the category to groups (docs/groups.md): with any row, only their members and staff see it."""
+
+    model = CategoryGroup
+    extra = 1
+    autocomplete_fields = ["group"]
 
 
 @admin.register(Category)
 class CategoryAdmin(page_cache.DropsPagesAdmin, admin.ModelAdmin):
-    list_display = ["name", "parent", "slug", "read_access", "start_access", "position"]
-    list_filter = ["read_access", "start_access"]
+    list_display = ["name", "parent", "slug", "read_access", "start_access", "group_restricted", "position"]
+    list_filter = ["read_access", "start_access", "group_restricted"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name", "name_es", "name_fr", "slug"]
+    inlines = [CategoryGroupInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The flag the lists read (services.restrict_category keeps it the same way).
+        category = form.instance
+        restricted = CategoryGroup.objects.filter(category=category).exists()
+        Category.objects.filter(pk=category.pk).update(group_restricted=restricted)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import live
+from groups.models import Group
+from groups.permissions import can_see, members_of
 
 from . import permissions
 from .models import (
@@ -73,10 +75,7 @@ def refuses_messages(user) -> bool:
 
 def recipients_from_names(names: str | Iterable[str], sender=None) -> list:
     """People by username ("ana, @bo" or a list), in the order given, and (with a `sender`) groups
-    by name that the sender may see and write to, as ``Target`` entries; unknown names are an error."""
-    from groups.models import Group
-    from groups.permissions import can_see
-
+    by name that the sender may see and write to (Group objects); unknown names are an error."""
     if isinstance(names, str):
         names = names.split(",")
     wanted: list[str] = []
@@ -110,16 +109,12 @@ def recipients_from_names(names: str | Iterable[str], sender=None) -> list:
 
 def split_targets(targets: list) -> tuple[list, list]:
     """(people, groups) of what recipients_from_names returned."""
-    from groups.models import Group
-
     return [t for t in targets if not isinstance(t, Group)], [t for t in targets if isinstance(t, Group)]
 
 
 def _group_members(author, groups: list) -> list:
     """The members a message to these groups reaches (one query per group): active, not suspended,
     not the author, and (unless a moderator writes) not refusing messages."""
-    from groups.permissions import members_of
-
     people = {}
     for group in groups:
         members = members_of(group).exclude(pk=author.pk).exclude(suspended_until__gt=timezone.now())

@@ -247,3 +247,40 @@ def test_restricted_categories_cost_lists_no_query(client, setup):
     restricted = {name: count(setup[name]) for name in ("member", "outsider")}
     services.restrict_category(setup["staff"], setup["category"], {})  # open it again
     assert restricted == {name: count(setup[name]) for name in ("member", "outsider")}
+
+
+def test_staff_restrict_a_category_in_the_admin(client, setup):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    category = CategoryFactory(slug="pilots", name="Pilots")
+    staff = setup["staff"]
+    staff.is_superuser = True
+    staff.save()
+    TOTP.activate(staff, generate_totp_secret())
+    client.force_login(staff)
+    assert client.get(f"/admin/forum/category/{category.pk}/change/").status_code == 200
+    assert client.get("/admin/groups/group/").status_code == 200
+    data = {
+        "name": "Pilots",
+        "slug": "pilots",
+        "colour": "#0b5cad",
+        "position": 0,
+        "read_access": "everyone",
+        "start_access": "verified",
+        "created_at_0": "2026-12-01",
+        "created_at_1": "10:00:00",
+        "group_permissions-TOTAL_FORMS": "1",
+        "group_permissions-INITIAL_FORMS": "0",
+        "group_permissions-MIN_NUM_FORMS": "0",
+        "group_permissions-MAX_NUM_FORMS": "1000",
+        "group_permissions-0-group": setup["group"].pk,
+        "group_permissions-0-permission": "read",
+    }
+    response = client.post(f"/admin/forum/category/{category.pk}/change/", data)
+    assert response.status_code == 302, [
+        line for line in response.content.decode().splitlines() if "error" in line.lower()
+    ][:20]
+    category.refresh_from_db()
+    assert category.group_restricted
+    assert not permissions.can_read_category(setup["outsider"], category)
+    assert permissions.can_read_category(setup["member"], category)
