@@ -5,10 +5,12 @@ A members-only group does not exist (404) for those who may not see it (groups/p
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count
+from django.db.models import Count, Max, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from core import markdown
+from forum.models import Post, PostState
 from groups import permissions, services
 from groups.models import Group, JoinMode, Visibility
 
@@ -34,6 +36,57 @@ def _group(group: Group, viewer, user_count: int | None = None) -> dict:
         "allow_membership_requests": group.join_mode == JoinMode.REQUEST,
         "is_group_user": permissions.is_member(viewer, group),
         "can_see_members": True,
+        # Discourse's group fields for what this forum has no equivalent of (flair, trust levels,
+        # incoming email): its "none" values, so clients that require them read them.
+        "primary_group": False,
+        "title": None,
+        "grant_trust_level": None,
+        "incoming_email": None,
+        "has_messages": group.messageable,
+        "flair_url": None,
+        "flair_bg_color": None,
+        "flair_color": None,
+        "bio_cooked": markdown.render(group.description) if group.description else None,
+        "bio_excerpt": group.description[:300] or None,
+        "public_exit": group.join_mode == JoinMode.OPEN,
+        "default_notification_level": 3,
+        "membership_request_template": None,
+        "members_visibility_level": 0 if group.visibility == Visibility.PUBLIC else 2,
+        "can_admin_group": permissions.can_manage(viewer, group),
+        "publish_read_state": False,
+    }
+
+
+def _group_detail(group: Group, viewer) -> dict:
+    """/groups/<name>.json's group: the row of /groups.json and what the group page adds."""
+    from forum.messages import group_box
+
+    return {
+        **_group(group, viewer),
+        "is_group_owner_display": permissions.is_owner(viewer, group),
+        "mentionable": group.mentionable,
+        "messageable": group.messageable,
+        "automatic_membership_email_domains": None,
+        "smtp_server": None,
+        "smtp_port": None,
+        "smtp_ssl_mode": None,
+        "imap_server": None,
+        "imap_port": None,
+        "imap_ssl": None,
+        "imap_mailbox_name": "",
+        "imap_mailboxes": [],
+        "email_username": None,
+        "email_password": None,
+        "imap_last_error": None,
+        "imap_old_emails": None,
+        "imap_new_emails": None,
+        "message_count": group_box(group).count() if permissions.is_member(viewer, group) else 0,
+        "allow_unknown_sender_topic_replies": False,
+        "watching_category_ids": [],
+        "tracking_category_ids": [],
+        "watching_first_post_category_ids": [],
+        "regular_category_ids": [],
+        "muted_category_ids": [],
     }
 
 
@@ -53,6 +106,7 @@ def groups(request):
                 _group(group, request.user, None if group.join_mode == JoinMode.AUTOMATIC else group.n)
                 for group in rows
             ],
+            "extras": {"type_filters": ["my", "public", "close", "owner", "automatic"]},
             "total_rows_groups": len(rows),
             "load_more_groups": "/groups.json?page=1",
         }
@@ -61,7 +115,12 @@ def groups(request):
 
 @api_view()
 def group(request, name: str):
-    return json_response({"group": _group(_visible(request, name=name), request.user)})
+    return json_response(
+        {
+            "group": _group_detail(_visible(request, name=name), request.user),
+            "extras": {"visible_group_names": []},
+        }
+    )
 
 
 @api_view()
@@ -72,17 +131,46 @@ def members(request, name: str):
     limit = min(max(1, params.get_int("limit") or MEMBERS_LIMIT), MEMBERS_LIMIT)
     people = permissions.members_of(group).select_related("organisation").order_by("username")
     page = list(people[offset : offset + limit])
-    owner_ids = set(group.memberships.filter(owner=True).values_list("user_id", flat=True))
+    rows = group.memberships.filter(Q(owner=True) | Q(user__in=[person.pk for person in page]))
+    added = {}
+    owner_ids = set()
+    for user_id, owner, created_at in rows.values_list("user_id", "owner", "created_at"):
+        added[user_id] = created_at
+        if owner:
+            owner_ids.add(user_id)
     owners = (
         get_user_model().objects.filter(pk__in=owner_ids).select_related("organisation").order_by("username")
     )
+    posted = dict(
+        Post.objects.filter(
+            author__in=[person.pk for person in page] + list(owner_ids), state=PostState.VISIBLE
+        )
+        .values("author")
+        .annotate(last=Max("created_at"))
+        .values_list("author", "last")
+    )
     return json_response(
         {
-            "members": [serializers.basic_user(person) for person in page],
-            "owners": [serializers.basic_user(person) for person in owners],
+            "members": [_member(person, added, posted) for person in page],
+            "owners": [_member(person, added, posted) for person in owners],
             "meta": {"total": people.count(), "limit": limit, "offset": offset},
         }
     )
+
+
+def _member(person, added: dict, posted: dict) -> dict:
+    """A member as Discourse lists them. The schema wants dates even for people who never
+    posted or signed in again: the day they joined stands in. An automatic group's members have
+    no membership row: they count as added when they joined the forum."""
+    joined = person.date_joined
+    return {
+        **serializers.basic_user(person),
+        "title": None,
+        "added_at": added.get(person.pk) or joined,
+        "last_posted_at": posted.get(person.pk) or joined,
+        "last_seen_at": person.last_login or joined,
+        "timezone": person.time_zone or "UTC",
+    }
 
 
 @api_view(("GET", "PUT", "DELETE"))
@@ -100,4 +188,7 @@ def change_members(request, group_id: int):
     else:
         for person in people:
             services.remove_member(request.user, group, person)
-    return json_response({"success": "OK", "usernames": [person.username for person in people]})
+    usernames = [person.username for person in people]
+    if request.method == "PUT":
+        return json_response({"success": "OK", "usernames": usernames, "emails": []})
+    return json_response({"success": "OK", "usernames": usernames, "skipped_usernames": []})

@@ -250,6 +250,13 @@ def category_extras(category: Category, viewer, counts: dict, subcategory_ids) -
     }
 
 
+def _message_abilities(user, viewer, is_self: bool) -> dict:
+    """Whether the viewer may start personal messages, and one with this person (forum/messages.py)."""
+    may_send = forum_permissions.can_start_message(viewer)
+    to_user = may_send and not is_self and forum_permissions.message_block_reason(viewer, user) is None
+    return {"can_send_private_messages": may_send, "can_send_private_message_to_user": to_user}
+
+
 def user_profile_extras(user, viewer, *, post_count: int, last_posted_at) -> dict:
     """/u/<username>.json's remaining Discourse fields. Preferences are the person's own:
     others see Discourse's defaults, never their settings (and never the email)."""
@@ -269,9 +276,7 @@ def user_profile_extras(user, viewer, *, post_count: int, last_posted_at) -> dic
         "muted": False,
         "can_ignore_user": False,
         "can_mute_user": False,
-        # Private messages come with their own issue; until then nobody can send one here.
-        "can_send_private_messages": False,
-        "can_send_private_message_to_user": False,
+        **_message_abilities(user, viewer, is_self),
         "can_edit_username": False,
         "can_edit_email": False,
         "can_edit_name": is_self,
@@ -437,16 +442,14 @@ def list_topic(topic: Topic, viewer) -> dict:
         )
     data = {
         **topic_row(topic),
-        "image_url": None,
-        "bookmarked": None,
-        "liked": None,
         "tags": [tag.name for tag in topic.tags.all()],
         "tags_descriptions": {},
         "views": topic.views_count,
         "like_count": topic.likes_count,
         "has_summary": False,
         "last_poster_username": topic.last_poster.username if topic.last_poster_id else None,
-        "category_id": topic.category_id,
+        # A personal message sits in no category a client could show (Discourse: null).
+        "category_id": None if topic.is_private_message else topic.category_id,
         "featured_link": None,
         "posters": posters,
         "participant_count": topic.participants_count,

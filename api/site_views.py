@@ -196,14 +196,24 @@ def post_action_types() -> list[dict]:
     ]
 
 
-def site_extras() -> dict:
-    """What /site.json says beside categories and post action types: no groups, custom user
-    fields, themes or external log-ins here (django-allauth signs people in with email)."""
+def site_groups(user) -> list[dict]:
+    """The groups this person may see, as /site.json lists them (groups/, one query)."""
+    from groups import permissions as group_permissions
+
+    return [
+        {"id": group.pk, "name": group.name, "flair_url": None, "flair_bg_color": None, "flair_color": None}
+        for group in group_permissions.visible_groups(user).order_by("name")
+    ]
+
+
+def site_extras(user) -> dict:
+    """What /site.json says beside categories and post action types: no custom user fields,
+    themes or external log-ins here (django-allauth signs people in with email)."""
     return {
         "notification_types": NOTIFICATION_TYPES,
         "post_types": {"regular": 1, "moderator_action": 2, "small_action": 3, "whisper": 4},
         "topic_flag_types": [],
-        "groups": [],
+        "groups": site_groups(user),
         "user_fields": [],
         "user_field_max_length": 2048,
         "auth_providers": [],

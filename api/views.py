@@ -796,6 +796,6 @@ def site(request):
             "top_tags": top_tags,
             "categories": [site_views.site_category(row) for row in _serialized_categories(user, visible)],
             "locale": current_language(),
-            **site_views.site_extras(),
+            **site_views.site_extras(user),
         }
     )

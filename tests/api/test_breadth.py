@@ -277,6 +277,27 @@ def test_user_profile_fields(api_as, discussion):
     body = Client().get("/u/toronto_cio.json").json()["user"]
     assert body["post_count"] == 1
     assert body["last_posted_at"].endswith("Z")
-    assert body["can_send_private_messages"] is False
+    assert body["can_send_private_messages"] is False  # anonymous
     assert body["user_option"]["timezone"] is None  # a person's settings are their own
     assert "email" not in body
+
+
+def test_user_profile_says_whether_the_viewer_may_write_a_message(api_as, discussion):
+    official = api_as("verified")
+    body = official.get("/u/toronto_cio.json").json()["user"]
+    assert body["can_send_private_messages"] is True
+    assert body["can_send_private_message_to_user"] is True
+    itself = official.get(f"/u/{official.user.username}.json").json()["user"]
+    assert itself["can_send_private_message_to_user"] is False
+
+
+def test_site_lists_the_groups_the_reader_may_see(api_as):
+    from groups.models import Visibility
+    from groups.services import create_group
+    from tests.factories import StaffFactory
+
+    staff = StaffFactory()
+    create_group(staff, "digitalisation-wg", "Digitalisation working group")
+    create_group(staff, "secret-wg", "Secret group", visibility=Visibility.MEMBERS)
+    names = [group["name"] for group in Client().get("/site.json").json()["groups"]]
+    assert names == ["digitalisation-wg"]

@@ -85,6 +85,13 @@ def world(db) -> World:
             data={"topic_id": topic.pk, "post_id": first.pk, "post_number": 1, "excerpt": "Tell us"},
             dedupe_key=f"contract:{person.pk}",
         )
+    # A working group (groups/) and a personal message between the two officials (forum/messages.py).
+    from forum.messages import create_message
+    from groups.services import add_members, create_group
+
+    group = create_group(staff, "digitalisation-wg", "Digitalisation working group")
+    add_members(staff, group, [official, other])
+    create_message(other, [official], "Your library laptops", "Could we talk about the lending scheme?")
     world = World(official, staff, other, category, child, topic, own_topic, first, reply, own_reply)
     world.clients = {"anonymous": Client(), "official": _key_client(official), "staff": _key_client(staff)}
     return world
@@ -99,6 +106,12 @@ class Case:
     # Who gets what when not 200: role -> status.
     refused: dict = field(default_factory=dict)
     label: str = ""
+
+
+def _group_id() -> int:
+    from groups.models import Group
+
+    return Group.objects.get(name="digitalisation-wg").pk
 
 
 ANONYMOUS_WRITE = {"anonymous": 403}
@@ -233,19 +246,43 @@ CASES = [
         refused={"anonymous": 403, "staff": 200},
     ),
     Case("delete", "/t/{id}.json", lambda w: f"/t/{w.own_topic.pk}.json", refused=STAFF_ONLY),
+    # Groups and personal messages (issue 18).
+    *(
+        Case(
+            method,
+            "/groups/{id}/members.json",
+            lambda w: f"/groups/{_group_id()}/members.json",
+            lambda w: {"usernames": w.other.username},
+            refused=STAFF_ONLY,
+        )
+        for method in ("put", "delete")
+    ),
+    Case("get", "/groups.json", lambda w: "/groups.json"),
+    Case("get", "/groups/{id}.json", lambda w: "/groups/digitalisation-wg.json"),
+    Case("get", "/groups/{id}/members.json", lambda w: "/groups/digitalisation-wg/members.json"),
+    Case(
+        "get",
+        "/topics/private-messages/{username}.json",
+        lambda w: f"/topics/private-messages/{w.official.username}.json",
+        refused={"anonymous": 403, "staff": 404},  # someone else's messages do not exist for them
+    ),
+    Case(
+        "get",
+        "/topics/private-messages-sent/{username}.json",
+        lambda w: f"/topics/private-messages-sent/{w.official.username}.json",
+        refused={"anonymous": 403, "staff": 404},  # someone else's messages do not exist for them
+    ),
 ]
 
 # Endpoints of the document that other issues implement (private messages and groups, uploads),
 # with their own tests: the coverage check below leaves them to those.
 ELSEWHERE = {
-    "/groups.json",
-    "/groups/{id}.json",
-    "/groups/{id}/members.json",
     "/admin/groups.json",
     "/admin/groups/{id}.json",
-    "/topics/private-messages/{username}.json",
-    "/topics/private-messages-sent/{username}.json",
+    # Multipart and outbox flows with their own tests against Discourse's shapes
+    # (tests/api/test_uploads_api.py, tests/api/test_invites.py).
     "/uploads.json",
+    "/invites.json",
 }
 
 

@@ -36,10 +36,12 @@ BUDGETS = {
     "post": 3,
     "posts": 3,
     "tags": 2,
-    # +1: the person's visible post count and last post.
-    "user": 3,
+    # +1: the person's visible post count and last post; +1 whether they refuse personal
+    # messages (can_send_private_message_to_user).
+    "user": 4,
     "session": 1,
-    "site": 4,
+    # +1: the groups the reader may see (groups/).
+    "site": 5,
     # Issue 20's endpoints.
     "about": 2,  # the staff; the counts are cached per access level
     "basic_info": 1,
