@@ -26,6 +26,7 @@ from groups.permissions import can_see, members_of
 
 from . import permissions
 from .models import (
+    MESSAGES_CATEGORY_SLUG,
     Archetype,
     Category,
     Draft,
@@ -42,7 +43,7 @@ from .models import (
 )
 from .moderation import log_action
 
-CATEGORY_SLUG = "personal-messages"
+CATEGORY_SLUG = MESSAGES_CATEGORY_SLUG
 MAX_RECIPIENTS = 20
 UNREAD_TTL = 300
 BOXES = ("inbox", "sent", "archive")

@@ -33,6 +33,10 @@ def current_language() -> str:
     return language if language in FORUM_LANGUAGES else "en"
 
 
+# The one category whose read access is PARTICIPANTS (made by forum/messages.py on first use).
+MESSAGES_CATEGORY_SLUG = "personal-messages"
+
+
 class ReadAccess(models.TextChoices):
     EVERYONE = "everyone", _("Everyone")
     SIGNED_IN = "signed_in", _("Signed-in members")
@@ -100,6 +104,15 @@ class Category(models.Model):
 
         if self.parent_id and self.parent and self.parent.parent_id:
             raise ValidationError({"parent": _("Sub-categories cannot have sub-categories of their own.")})
+        if self.read_access == ReadAccess.PARTICIPANTS and self.slug != MESSAGES_CATEGORY_SLUG:
+            # Its topics would be readable by nobody: that access is the personal messages' own.
+            raise ValidationError(
+                {
+                    "read_access": _(
+                        "Only the personal messages category is read by each message's participants."
+                    )
+                }
+            )
 
     @property
     def localized_name(self) -> str:

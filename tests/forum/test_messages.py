@@ -270,3 +270,15 @@ def test_reading_lists_of_a_participant_leave_messages_out(message, people):
     assert not reading.new_topics(toronto).filter(pk=message.pk).exists()
     counts = reading.list_counts(toronto, reading.all_read_at(toronto))
     assert counts.get("new", 0) == 0 and counts.get("unread", 0) == 0
+
+
+def test_only_the_messages_category_is_read_by_participants(message):
+    from forum.models import Category, ReadAccess
+    from tests.factories import CategoryFactory
+
+    ordinary = CategoryFactory(slug="digitalisation")
+    ordinary.read_access = ReadAccess.PARTICIPANTS
+    with pytest.raises(ValidationError) as refused:
+        ordinary.full_clean()
+    assert "read_access" in refused.value.message_dict
+    Category.objects.get(slug=messages.CATEGORY_SLUG).full_clean()  # the messages' own stays valid
