@@ -27,8 +27,10 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from datetime import datetime
 
+from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -36,6 +38,8 @@ from django.http import HttpResponse
 from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.utils import timezone
 from django.utils.translation import get_language
+
+from core.middleware import BothModesMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +73,11 @@ def _version_key(scope: str) -> str:
 
 
 def _bump(scopes: Iterable[str]) -> None:
+    memo = _request_versions.get()
     for scope in set(scopes):
         key = _version_key(scope)
+        if memo is not None:
+            memo.values.pop(key, None)  # this request's next read sees the new version
         try:
             try:
                 cache.incr(key)
@@ -125,17 +132,81 @@ def _cacheable_request(request) -> bool:
     return not request.user.is_authenticated
 
 
-def stamp(scopes: list[str]) -> str | None:
-    """The current versions of the site and these scopes, as one string (None: cache away)."""
-    keys = [_version_key(scope) for scope in [SITE, *scopes]]
-    versions = cache.get_many(keys)
+class _RequestVersions:
+    """The versions one request has read: each is read once per request (see ``stamp``)."""
+
+    def __init__(self, request) -> None:
+        self.request = request
+        self.values: dict[str, object] = {}
+
+    def likely(self) -> list[str]:
+        """The versions most pages read, fetched along with the first ones a page asks for."""
+        keys = [_version_key(SITE), _version_key(LISTS)]
+        user = getattr(self.request, "_cached_user", None)  # only a user already read: no query
+        if user is not None and user.is_authenticated:
+            keys.append(_version_key(reader_scope(user.pk)))
+        return keys
+
+
+_request_versions: ContextVar[_RequestVersions | None] = ContextVar("page_cache_versions", default=None)
+
+
+class RequestVersionsMiddleware(BothModesMiddleware):
+    """Read the page cache's versions once per request: one Redis round trip instead of one per use.
+
+    A signed-in list asks for the versions of the site, the lists and the reader five times (pins,
+    count, counts, category bar, rows); the first ``stamp`` reads all of them with one ``get_many``
+    and the rest of the request reuses them. A version this request moves on (``changed``) is read
+    afresh. Outside a request (tasks, the shell) every ``stamp`` reads Redis as before.
+    """
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        token = _request_versions.set(_RequestVersions(request))
+        try:
+            return self.get_response(request)
+        finally:
+            _request_versions.reset(token)
+
+    async def __acall__(self, request):
+        token = _request_versions.set(_RequestVersions(request))
+        try:
+            return await self.get_response(request)
+        finally:
+            _request_versions.reset(token)
+
+
+def _read_versions(keys: list[str], also: list[str] = ()) -> dict | None:
+    """The versions under `keys` (each started if missing) and those of `also` that exist."""
+    versions = cache.get_many([*keys, *also])
     missing = [key for key in keys if key not in versions]
     for key in missing:
         cache.add(key, time.time_ns(), timeout=None)
     if missing:
-        versions = cache.get_many(keys)
-        if len(versions) != len(keys):
+        versions.update(cache.get_many(missing))
+        if any(key not in versions for key in keys):
             return None
+    return versions
+
+
+def stamp(scopes: list[str]) -> str | None:
+    """The current versions of the site and these scopes, as one string (None: cache away)."""
+    keys = [_version_key(scope) for scope in [SITE, *scopes]]
+    memo = _request_versions.get()
+    if memo is None:
+        versions = _read_versions(keys)
+    else:
+        wanted = [key for key in keys if key not in memo.values]
+        if wanted:
+            also = [key for key in memo.likely() if key not in memo.values and key not in wanted]
+            found = _read_versions(wanted, also)
+            if found is None:
+                return None
+            memo.values.update(found)
+        versions = memo.values
+    if versions is None:
+        return None
     return ".".join(str(versions[key]) for key in keys)
 
 
