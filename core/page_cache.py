@@ -1,4 +1,4 @@
-"""The anonymous page cache: whole pages for readers who are not signed in, per language.
+"""The page cache: whole pages, for anonymous readers (per language) and for each signed-in reader.
 
 Discourse's anonymous cache is the model. An anonymous reader of one language sees the same
 page as every other, so the rendered HTML is kept in the cache and served without running the
@@ -6,19 +6,28 @@ view. Each cached page is filed under the current *versions* of what it shows:
 
 - ``site``: everything (categories, people's names and badges, the event banner);
 - ``lists``: the topic lists (any topic created, bumped, renamed, pinned, hidden...);
-- ``topic:<id>``: one topic page (its posts, likes, state, summary, highlights).
+- ``topic:<id>``: one topic page (its posts, likes, state, summary, highlights);
+- ``reader:<id>``: what one signed-in person sees of their own (read state, notifications,
+  messages, drafts, votes, preferences, groups, verification).
 
 The services that write those things call ``changed(...)``, which moves the versions on (at
-once and again after commit), so the next anonymous view renders afresh: a change shows on
-the very next view, with no expiry to wait for. Pages also expire after ``MAX_AGE`` seconds
-(relative times such as "5 minutes ago" age) or sooner when a view says so (a scheduled topic
-opens, a pin ends).
+once and again after commit), so the next view renders afresh: a change shows on the very next
+view, with no expiry to wait for. Pages also expire after ``MAX_AGE`` seconds (relative times
+such as "5 minutes ago" age) or sooner when a view says so (a scheduled topic opens, a pin ends).
 
-Never cached: signed-in readers, readers with a session or pending messages, htmx partials,
-query strings other than ``?page=N``, responses other than 200, responses that set a cookie.
-The page's CSRF tokens (the language switcher, htmx headers) are taken out before storing
-and each reader gets their own on the way out. Every cache error means "no cache": the
-page renders as if the cache were empty, and a write never fails because of it.
+A signed-in reader's pages are their own: filed under their id and their ``reader`` version as
+well, which moves on with anything they do themselves (every POST, PUT, PATCH or DELETE they
+make: ``RequestVersionsMiddleware``), with what others do to them (a notification, a message, a
+group, a verification, a change to their account: see ``changed(readers=...)`` callers and
+``core.signals``), and with whatever the page's own view changes (reading a topic moves the
+read position: that page is not stored). ``PAGE_CACHE_SIGNED_IN = False`` turns this half off.
+
+Never cached: htmx partials, query strings other than ``?page=N``, responses other than 200,
+responses that set a cookie, pages with a message waiting to be shown, anonymous readers with
+a session; for anonymous readers also pages marked ``Cache-Control: private``. The page's CSRF
+tokens (forms, the language switcher, htmx headers) are taken out before storing and each
+request gets its own on the way out. Every cache error means "no cache": the page renders as
+if the cache were empty, and a write never fails because of it.
 """
 
 import functools
@@ -30,7 +39,7 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from datetime import datetime
 
-from asgiref.sync import iscoroutinefunction
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -121,15 +130,30 @@ def valid_until(request, moment: datetime | None) -> None:
 # --- Serving --------------------------------------------------------------------------------
 
 
-def _cacheable_request(request) -> bool:
+ANONYMOUS = "anonymous"
+READER = "reader"
+
+
+def _cache_mode(request) -> str | None:
+    """Whose page this request may get from the cache: ANONYMOUS, READER (signed in) or None."""
     if request.method != "GET" or getattr(request, "htmx", False):
-        return False
+        return None
     cookies = request.COOKIES
-    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
-        return False
+    if "messages" in cookies:
+        return None
     if request.GET and (list(request.GET) != ["page"] or not request.GET["page"].isdigit()):
-        return False
-    return not request.user.is_authenticated
+        return None
+    if not request.user.is_authenticated:
+        return None if settings.SESSION_COOKIE_NAME in cookies else ANONYMOUS
+    if not getattr(settings, "PAGE_CACHE_SIGNED_IN", True):
+        return None
+    return READER
+
+
+def _message_waiting(request) -> bool:
+    """A message to show (stored by an earlier request, or added by this one's middleware)."""
+    storage = getattr(request, "_messages", None)
+    return storage is not None and len(storage) > 0
 
 
 class _RequestVersions:
@@ -151,6 +175,22 @@ class _RequestVersions:
 _request_versions: ContextVar[_RequestVersions | None] = ContextVar("page_cache_versions", default=None)
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def _after_write(request) -> None:
+    """A signed-in person's own write (any unsafe method) moves their ``reader`` version on.
+
+    Whatever they did (a like, a draft, a vote, a bookmark, a preference, watching a topic)
+    shows on their next page without each service having to say so.
+    """
+    if request.method in SAFE_METHODS:
+        return
+    user = getattr(request, "user", None)
+    if getattr(user, "is_authenticated", False):
+        changed(readers=[user.pk], lists=False)
+
+
 class RequestVersionsMiddleware(BothModesMiddleware):
     """Read the page cache's versions once per request: one Redis round trip instead of one per use.
 
@@ -158,6 +198,9 @@ class RequestVersionsMiddleware(BothModesMiddleware):
     count, counts, category bar, rows); the first ``stamp`` reads all of them with one ``get_many``
     and the rest of the request reuses them. A version this request moves on (``changed``) is read
     afresh. Outside a request (tasks, the shell) every ``stamp`` reads Redis as before.
+
+    After the response, a signed-in person's write moves their ``reader`` version on
+    (``_after_write``): their cached pages are not served again.
     """
 
     def __call__(self, request):
@@ -165,16 +208,21 @@ class RequestVersionsMiddleware(BothModesMiddleware):
             return self.__acall__(request)
         token = _request_versions.set(_RequestVersions(request))
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             _request_versions.reset(token)
+        _after_write(request)
+        return response
 
     async def __acall__(self, request):
         token = _request_versions.set(_RequestVersions(request))
         try:
-            return await self.get_response(request)
+            response = await self.get_response(request)
         finally:
             _request_versions.reset(token)
+        if request.method not in SAFE_METHODS:
+            await sync_to_async(_after_write)(request)
+        return response
 
 
 def _read_versions(keys: list[str], also: list[str] = ()) -> dict | None:
@@ -210,17 +258,37 @@ def stamp(scopes: list[str]) -> str | None:
     return ".".join(str(versions[key]) for key in keys)
 
 
-def _page_key(request, scopes: list[str]) -> str | None:
-    versions = stamp(scopes)
+def _page_key(request, scopes: list[str], mode: str) -> str | None:
+    if mode == READER:
+        user = request.user
+        user_id = user.pk
+        for moment in (getattr(user, "silenced_until", None), getattr(user, "suspended_until", None)):
+            if moment and moment > timezone.now():
+                valid_until(request, moment)  # their composer and lists change when it ends
+        versions = stamp([*scopes, reader_scope(user_id)])
+        whose = f"r{user_id}"
+    else:
+        versions = stamp(scopes)
+        whose = "a"
     if versions is None:
         return None
-    return f"{KEY_PREFIX}:p:{get_language()}:{versions}:{request.get_full_path()}"
+    return f"{KEY_PREFIX}:p:{whose}:{get_language()}:{versions}:{request.get_full_path()}"
 
 
-def _stored(request, response) -> tuple[bytes, str] | None:
+def _moved_reader(request) -> bool:
+    """Whether this request moved its reader's version on (reading a topic advanced the position):
+    the page it rendered shows the reader as they were before, so it is not kept."""
+    memo = _request_versions.get()
+    return memo is None or _version_key(reader_scope(request.user.pk)) not in memo.values
+
+
+def _stored(request, response, mode: str) -> tuple[bytes, str] | None:
     if response.status_code != 200 or response.streaming or response.cookies:
         return None
-    if response.has_header("Cache-Control") and "private" in response["Cache-Control"]:
+    if mode == ANONYMOUS:
+        if response.has_header("Cache-Control") and "private" in response["Cache-Control"]:
+            return None
+    elif _message_waiting(request) or _moved_reader(request):
         return None
     content = _CSRF_TOKEN_RE.sub(lambda match: match.group(0)[:-64] + CSRF_PLACEHOLDER, response.content)
     if _shows_csrf_secret(content, request.META.get("CSRF_COOKIE")):
@@ -238,23 +306,25 @@ def _shows_csrf_secret(content: bytes, secret: str | None) -> bool:
     return False
 
 
-def anonymous_page(scopes: Callable[..., list[str]], *, on_hit: Callable | None = None):
-    """Serve this view's page from the cache for anonymous readers.
+def cached_page(scopes: Callable[..., list[str]], *, on_hit: Callable | None = None):
+    """Serve this view's page from the cache: anonymous readers share it, a signed-in reader has theirs.
 
-    `scopes(request, *args, **kwargs)` names what the page shows (besides the whole site);
-    `on_hit(request, *args, **kwargs)` runs when the page came from the cache (a view counter).
+    `scopes(request, *args, **kwargs)` names what the page shows (besides the whole site and,
+    signed in, the reader); `on_hit(request, *args, **kwargs)` runs when the page came from the
+    cache (a view counter, the reader's visit).
     """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
-            if not _cacheable_request(request):
+            mode = _cache_mode(request)
+            if mode is None or (mode == READER and _message_waiting(request)):
                 return view(request, *args, **kwargs)
             try:
-                key = _page_key(request, scopes(request, *args, **kwargs))
+                key = _page_key(request, scopes(request, *args, **kwargs), mode)
                 hit = cache.get(key) if key else None
             except Exception:  # noqa: BLE001 - no cache: render the page
-                logger.warning("anonymous page cache unavailable", exc_info=True)
+                logger.warning("page cache unavailable", exc_info=True)
                 key = hit = None
             if hit is not None:
                 content, content_type = hit
@@ -267,7 +337,7 @@ def anonymous_page(scopes: Callable[..., list[str]], *, on_hit: Callable | None 
             response = view(request, *args, **kwargs)
             if key is None:
                 return response
-            stored = _stored(request, response)
+            stored = _stored(request, response, mode)
             if stored is not None:
                 timeout = MAX_AGE
                 until = getattr(request, "_page_cache_until", None)
@@ -277,7 +347,7 @@ def anonymous_page(scopes: Callable[..., list[str]], *, on_hit: Callable | None 
                     try:
                         cache.set(key, stored, timeout=timeout)
                     except Exception:  # noqa: BLE001
-                        logger.warning("anonymous page cache: could not store %s", key, exc_info=True)
+                        logger.warning("page cache: could not store %s", key, exc_info=True)
             return response
 
         return wrapper

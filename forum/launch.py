@@ -11,6 +11,8 @@ from datetime import datetime
 
 from django.db import transaction
 
+from core import page_cache
+
 from . import services
 from .models import Category, StartAccess, TopicStatus
 
@@ -25,6 +27,7 @@ def hold_category(category: Category, opens_at: datetime, *, invited: Iterable =
     before = Category.objects.values_list("start_access", flat=True).get(pk=category.pk)
     with transaction.atomic():
         Category.objects.filter(pk=category.pk).update(start_access=StartAccess.MODERATORS)
+        page_cache.changed(site=True)  # who may start a topic there
         for topic in category.topics.filter(status__in=[TopicStatus.OPEN, TopicStatus.SCHEDULED]):
             services.schedule_topic(topic, opens_at, by=by)
             if invited:
@@ -37,5 +40,6 @@ def open_category(category: Category, *, start_access: str = StartAccess.VERIFIE
     services._check_actor(by)
     with transaction.atomic():
         Category.objects.filter(pk=category.pk).update(start_access=start_access)
+        page_cache.changed(site=True)
         for topic in category.topics.filter(status=TopicStatus.SCHEDULED):
             services.open_topic(topic, by=by)

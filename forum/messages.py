@@ -20,7 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import live
+from core import live, page_cache
 from groups.models import Group
 from groups.permissions import can_see, members_of
 
@@ -229,6 +229,7 @@ def add_participants(by, topic: Topic, people: list) -> list:
         )
         _notify_added(by, topic, new)
         counts_changed([person.pk for person in new])
+        page_cache.changed(topic_ids=[topic.pk], lists=False)  # everyone's list of participants
     _forget_checks(topic)
     return new
 
@@ -244,6 +245,7 @@ def remove_participant(by, topic: Topic, person) -> None:
         if not deleted:
             raise ValidationError({"form": _("%(name)s is not in this message.") % {"name": person.username}})
         counts_changed([person.pk])
+        page_cache.changed(topic_ids=[topic.pk], lists=False)
     _forget_checks(topic)
 
 
@@ -373,6 +375,7 @@ def counts_changed(user_ids: Iterable[int]) -> None:
     keys = [_unread_key(pk) for pk in user_ids]
     with contextlib.suppress(Exception):  # a cache that is down holds no count to forget
         cache.delete_many(keys)
+    page_cache.changed(readers=user_ids, lists=False)  # the pages kept for them show the count
 
     def send():
         with contextlib.suppress(Exception):

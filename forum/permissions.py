@@ -133,14 +133,35 @@ def group_post_block_reason(user, category: Category) -> str | None:
 def top_categories(user) -> list[Category]:
     """The top-level categories this person may read, in order (every list page shows them).
 
-    Kept in the cache per set of access levels until the site changes (every category write
-    moves it on: services.create_category, the admin).
+    Kept in the cache per set of access levels, and per set of groups while some category is
+    restricted to groups, until the site changes (every category write moves it on:
+    services.create_category, services.restrict_category, the admin).
     """
-    levels = readable_access_levels(user)
+    audience = ",".join(readable_access_levels(user))
+    if accounts_permissions.is_staff(user):
+        audience += ":all"  # staff see the restricted categories too
+    elif user.is_authenticated and _some_category_restricted():
+        audience += ":" + _group_ids_key(user)
     return page_cache.kept(
-        f"top-categories:{','.join(levels)}",
+        f"top-categories:{audience}",
         [],
         lambda: list(visible_categories(user).filter(parent__isnull=True)),
+    )
+
+
+def _group_ids_key(user) -> str:
+    """The person's groups, as a key: kept until they change (a membership, their organisation or
+    verification move their reader version on; a group's automatic rule moves the site's)."""
+    return page_cache.kept(
+        f"group-ids:{user.pk}",
+        [page_cache.reader_scope(user.pk)],
+        lambda: ",".join(str(pk) for pk in sorted(group_permissions.group_ids_of(user))),
+    )
+
+
+def _some_category_restricted() -> bool:
+    return page_cache.kept(
+        "some-category-restricted", [], lambda: Category.objects.filter(group_restricted=True).exists()
     )
 
 

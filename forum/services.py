@@ -660,6 +660,11 @@ def mark_read(user, topic: Topic, up_to_number: int) -> TopicReadState | None:
     return state
 
 
+def note_visit(user, topic: Topic) -> None:
+    """This person has the topic open again and has read nothing new: only the visit's time moves."""
+    _remember_visit(user, topic, timezone.now())
+
+
 def mark_all_read(user) -> None:
     """Everything posted until now counts as read for this person."""
     ReadMarker.objects.update_or_create(user=user, defaults={"all_read_at": timezone.now()})

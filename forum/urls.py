@@ -26,13 +26,14 @@ def _topic_scopes(request, slug, topic_id, post_number=None) -> list[str]:
 
 
 def _count_view(request, slug, topic_id, post_number=None) -> None:
-    views.count_cached_view(topic_id)
+    views.count_cached_view(request, topic_id)
 
 
-# Anonymous readers get these pages whole from the cache (core/page_cache.py).
-cached_list = page_cache.anonymous_page(_list_scopes)
+# These pages come whole from the cache (core/page_cache.py): anonymous readers share one copy
+# per language, each signed-in reader has their own.
+cached_list = page_cache.cached_page(_list_scopes)
 latest = cached_list(views.latest)
-topic = page_cache.anonymous_page(_topic_scopes, on_hit=_count_view)(moderation_views.topic)
+topic = page_cache.cached_page(_topic_scopes, on_hit=_count_view)(moderation_views.topic)
 
 urlpatterns = [
     path("", latest, name="home"),

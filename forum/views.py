@@ -298,9 +298,16 @@ def topic(request, slug: str, topic_id: int, post_number: int | None = None):
     return render(request, "forum/topic.html", context)
 
 
-def count_cached_view(topic_id: int) -> None:
-    """A topic page served from the anonymous page cache still counts as a view."""
-    services.count_view(Topic(pk=topic_id))
+def count_cached_view(request, topic_id: int) -> None:
+    """A topic page served from the page cache still counts as a view, and as the reader's visit.
+
+    The reader's read position did not move (the page would not have been kept if it had), so
+    only the visit's time is noted, for the "last visit" marker.
+    """
+    topic = Topic(pk=topic_id)
+    services.count_view(topic)
+    if request.user.is_authenticated:
+        services.note_visit(request.user, topic)
 
 
 def _last_visit_marker(state, topic: Topic) -> int | None:

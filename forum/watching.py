@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import page_cache
+
 from . import permissions
 from .models import Category, CategoryWatch, Topic, TopicWatch, WatchLevel, WatchReason
 
@@ -206,12 +208,17 @@ def watch_automatically(user_ids: Iterable[int], topics: Iterable[Topic], level:
             changed += TopicWatch.objects.filter(pk__in=raise_ids).update(
                 level=level, reason=reason, updated_at=now
             )
+    if changed:
+        page_cache.changed(readers=user_ids, lists=False)  # their topic pages show the level
     return changed
 
 
 def unwatch_automatic(user_ids: Iterable[int], topics: Iterable[Topic], reason: str) -> int:
     """Drop the automatic watches made for ``reason`` (a cancelled registration); choices stay."""
+    user_ids = set(user_ids)
     deleted, _detail = TopicWatch.objects.filter(
-        user_id__in=set(user_ids), topic__in=list(topics), reason=reason
+        user_id__in=user_ids, topic__in=list(topics), reason=reason
     ).delete()
+    if deleted:
+        page_cache.changed(readers=user_ids, lists=False)
     return deleted

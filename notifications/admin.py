@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from core import page_cache
+
 from .models import Notification, OutboxEmail, OutboxJob, OutboxMessage
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(page_cache.DropsPagesAdmin, admin.ModelAdmin):
     list_display = ["title", "recipient", "kind", "created_at", "read_at"]
     list_filter = ["kind"]
     raw_id_fields = ["recipient", "actor"]

@@ -24,7 +24,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone, translation
 
-from core import live
+from core import live, page_cache
 
 from . import hooks, messages
 from .models import (
@@ -86,6 +86,7 @@ def _announce_on_commit(user_id: int, event: str, notification: Notification | N
     # Also forgotten now, so this request's own next page shows the change; the delete after
     # commit covers a count that another request cached in between.
     cache.delete(_unread_key(user_id))
+    page_cache.changed(readers=[user_id], lists=False)  # the pages kept for them show the bell
 
     def send():
         cache.delete(_unread_key(user_id))
@@ -108,6 +109,7 @@ def _announce_many_on_commit(notifications: list[Notification]) -> None:
     """:func:`_announce_on_commit` for many people: one count query for all of them."""
     keys = [_unread_key(pk) for pk in {n.recipient_id for n in notifications}]
     cache.delete_many(keys)
+    page_cache.changed(readers={n.recipient_id for n in notifications}, lists=False)
 
     def send():
         cache.delete_many(keys)

@@ -170,6 +170,10 @@ else:
         }
     }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Whole pages kept in the cache (core/page_cache.py): anonymous readers share one copy per
+# language; with this on, each signed-in reader also has their own copy of the lists and topic
+# pages, dropped by anything they do or anything done to them, and at most 60 s old.
+PAGE_CACHE_SIGNED_IN = env.bool("PAGE_CACHE_SIGNED_IN", default=True)
 
 # Live updates (core.live): one Redis stream per channel, capped; see docs/live.md.
 LIVE_STREAM_MAXLEN = env.int("LIVE_STREAM_MAXLEN", default=1000)

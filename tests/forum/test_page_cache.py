@@ -188,7 +188,7 @@ def test_a_cache_that_is_down_means_the_page_renders_and_writes_succeed(rf, topi
 
     rendered = []
 
-    @page_cache.anonymous_page(lambda request: [page_cache.LISTS])
+    @page_cache.cached_page(lambda request: [page_cache.LISTS])
     def view(request):
         rendered.append(request)
         return HttpResponse("<p>the list</p>")

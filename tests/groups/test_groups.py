@@ -232,9 +232,11 @@ def test_the_demo_seeds_the_digitalisation_working_group(django_capture_on_commi
     assert group.memberships.filter(user__username="moderator", owner=True).exists()
 
 
-def test_restricted_categories_cost_lists_no_query(client, setup):
+def test_restricted_categories_cost_lists_no_query(client, setup, settings):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    settings.PAGE_CACHE_SIGNED_IN = False  # the cost of rendering the list, not of a kept copy
 
     def count(user) -> int:
         client.force_login(user)
@@ -247,6 +249,23 @@ def test_restricted_categories_cost_lists_no_query(client, setup):
     restricted = {name: count(setup[name]) for name in ("member", "outsider")}
     services.restrict_category(setup["staff"], setup["category"], {})  # open it again
     assert restricted == {name: count(setup[name]) for name in ("member", "outsider")}
+
+
+def test_the_category_bar_of_a_restricted_category_follows_each_persons_groups(setup):
+    TopicFactory()
+    pages = {}
+    for name in ("member", "outsider", "member", "outsider"):  # each twice: fresh, then cached
+        client = Client()
+        client.force_login(setup[name])
+        pages[name] = client.get("/latest").content.decode()
+    assert "Working group" in pages["member"]
+    assert "Working group" not in pages["outsider"]
+    group_services.add_members(
+        setup["staff"], Group.objects.get(name="digitalisation-wg"), [setup["outsider"]]
+    )
+    client = Client()
+    client.force_login(setup["outsider"])
+    assert "Working group" in client.get("/latest").content.decode()
 
 
 def test_staff_restrict_a_category_in_the_admin(client, setup):
