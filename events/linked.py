@@ -4,9 +4,12 @@ transactions; every forum write goes through forum/services.py (and forum/launch
 """
 
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core import page_cache
 from core.live import publish_on_commit
 from forum import launch as forum_launch
 from forum import permissions as forum_permissions
@@ -219,11 +222,8 @@ def topics_for_page(request, event: Event) -> list[Topic]:
     )
 
 
-def live_context(request, event: Event, topics: list[Topic] | None = None) -> dict:
-    """Beside the stream: the newest replies across the linked topics, the topics the viewer may
-    reply to (with the reason when none), and the counters."""
-    topics = topics if topics is not None else topics_for_page(request, event)
-    topic_ids = [topic.pk for topic in topics]
+def _newest_replies(event: Event, topic_ids: list[int]) -> dict:
+    """The newest replies across these linked topics, and how many came since the event began."""
     posts = list(
         Post.objects.filter(topic_id__in=topic_ids, state=PostState.VISIBLE, number__gt=1)
         .select_related("author__organisation", "topic")
@@ -233,6 +233,39 @@ def live_context(request, event: Event, topics: list[Topic] | None = None) -> di
     replies_since_start = Post.objects.filter(
         topic_id__in=topic_ids, state=PostState.VISIBLE, number__gt=1, created_at__gte=since
     ).count()
+    return {"posts": posts, "replies_since_start": replies_since_start}
+
+
+def live_posts_html(event: Event, topics: list[Topic]) -> str:
+    """The live page's newest replies and counter (events/_live_posts.html), as every open live
+    page refetches them after each reply.
+
+    They read the same for everyone who may read the same linked topics in one language (no
+    form, no person's own state), so they are rendered once per change and kept until one of
+    those topics changes (a reply, an edit, a hidden post: ``page_cache.changed``) or the site
+    does (names, badges): hundreds of refetches after a reply cost one rendering.
+    """
+    topic_ids = [topic.pk for topic in topics]
+    since = event.went_live_at or event.starts_at
+    name = "event-live-posts:{}:{}:{}:{}".format(
+        event.pk, since.timestamp(), get_language(), ",".join(str(pk) for pk in topic_ids)
+    )
+    return page_cache.kept(
+        name,
+        [page_cache.topic_scope(pk) for pk in topic_ids],
+        lambda: render_to_string(
+            "events/_live_posts.html", {"event": event, "live": _newest_replies(event, topic_ids)}
+        ),
+        timeout=page_cache.MAX_AGE,
+    )
+
+
+def live_context(request, event: Event, topics: list[Topic] | None = None) -> dict:
+    """Beside the stream: the newest replies across the linked topics, the topics the viewer may
+    reply to (with the reason when none), and the counters."""
+    topics = topics if topics is not None else topics_for_page(request, event)
+    topic_ids = [topic.pk for topic in topics]
+    newest = _newest_replies(event, topic_ids)
     can_reply_to = [topic for topic in topics if forum_permissions.can_reply(request.user, topic)]
     block_reason = None
     if topics and not can_reply_to:
@@ -240,12 +273,11 @@ def live_context(request, event: Event, topics: list[Topic] | None = None) -> di
             "The questions are not open for replies yet."
         )
     return {
-        "posts": posts,
+        **newest,
         "polls": poll_blocks(request, topics),
         "topics": topics,
         "reply_topics": can_reply_to,
         "reply_block_reason": block_reason,
-        "replies_since_start": replies_since_start,
         "present": presence.people_here(event.pk),
         "channels": live_channels(event, topic_ids),
     }

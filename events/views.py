@@ -236,10 +236,10 @@ def live_reply(request, slug: str):
 
 
 def live_posts(request, slug: str):
-    """The newest replies and the counters, refetched by the live page when a reply arrives."""
+    """The newest replies and the counters, refetched by the live page when a reply arrives
+    (shared by everyone who may read the same linked topics: events.linked.live_posts_html)."""
     event = _get_event(request, slug)
-    context = {"event": event, "live": linked.live_context(request, event)}
-    return render(request, "events/_live_posts.html", context)
+    return HttpResponse(linked.live_posts_html(event, linked.topics_for_page(request, event)))
 
 
 def live_polls(request, slug: str):
