@@ -103,7 +103,31 @@ class _ReusedClient(RedisCacheClient):
         return client
 
 
-class FailSoftRedisCache(RedisCache):
+def bump_each(cache, keys, start: int, version=None) -> None:
+    """Move each counter on by one, starting any that is missing at ``start`` (any cache backend)."""
+    for key in keys:
+        try:
+            cache.incr(key, version=version)
+        except ValueError:
+            cache.set(key, start, timeout=None, version=version)
+
+
+class _BumpingRedisCache(RedisCache):
+    def bump_many(self, keys, start: int, version=None) -> None:
+        """:func:`bump_each` in one round trip: SET NX then INCR per key, pipelined (no transaction).
+
+        The page cache moves many people's versions on at once (a reply notifies 2,000 watchers):
+        one INCR each, with Django's EXISTS before it, was 4,000 round trips per reply.
+        """
+        pipe = self._cache.get_client(write=True).pipeline(transaction=False)
+        for key in keys:
+            made = self.make_and_validate_key(key, version=version)
+            pipe.set(made, start, nx=True)  # an int is stored as is (RedisSerializer)
+            pipe.incr(made)
+        pipe.execute()
+
+
+class FailSoftRedisCache(_BumpingRedisCache):
     """``RedisCache`` whose calls never raise because Redis is unreachable (see the module doc)."""
 
     def __init__(self, server, params):
@@ -162,6 +186,8 @@ class FailSoftRedisCache(RedisCache):
         touched = keys if keys is not None else _keys_of(name, args, kwargs)
         if any(self._excluded(key) for key in touched):
             return miss() if callable(miss) else miss
+        if name == "bump_many":
+            return bump_each(self._fallback, *args, **kwargs)
         if "timeout" in kwargs or name in {"add", "set", "set_many", "touch"}:
             kwargs = {**kwargs, "timeout": self._short(kwargs.get("timeout", DEFAULT_TIMEOUT))}
         return getattr(self._fallback, name)(*args, **kwargs)
@@ -258,6 +284,10 @@ class FailSoftRedisCache(RedisCache):
     def delete_many(self, keys, version=None):
         keys = list(keys)
         return self._call("delete_many", keys, (keys,), {"version": version}, miss=None)
+
+    def bump_many(self, keys, start: int, version=None) -> None:
+        keys = list(keys)
+        return self._call("bump_many", keys, (keys, start), {"version": version}, miss=None)
 
     def clear(self):
         self._fallback.clear()

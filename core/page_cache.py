@@ -49,6 +49,7 @@ from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from core.cache import bump_each
 from core.middleware import BothModesMiddleware
 
 logger = logging.getLogger(__name__)
@@ -83,19 +84,21 @@ def _version_key(scope: str) -> str:
 
 
 def _bump(scopes: Iterable[str]) -> None:
+    keys = sorted({_version_key(scope) for scope in scopes})
     memo = _request_versions.get()
-    for scope in set(scopes):
-        key = _version_key(scope)
-        if memo is not None:
+    if memo is not None:
+        for key in keys:
             memo.values.pop(key, None)  # this request's next read sees the new version
-        try:
-            try:
-                cache.incr(key)
-            except ValueError:
-                # No version yet (or evicted): start past any earlier value, so no old page matches.
-                cache.set(key, time.time_ns(), timeout=None)
-        except Exception:  # noqa: BLE001 - a cache that is down holds no pages to drop
-            logger.warning("anonymous page cache: could not move %s on", key, exc_info=True)
+    # A version that is missing (or evicted) starts past any earlier value: no old page matches.
+    start = time.time_ns()
+    try:
+        bump_many = getattr(cache, "bump_many", None)  # Redis: all of them in one round trip
+        if bump_many is not None:
+            bump_many(keys, start)
+        else:
+            bump_each(cache, keys, start)
+    except Exception:  # noqa: BLE001 - a cache that is down holds no pages to drop
+        logger.warning("page cache: could not move %s on", ", ".join(keys[:5]), exc_info=True)
 
 
 def changed(

@@ -153,3 +153,18 @@ def test_the_signed_in_half_can_be_turned_off(topic, settings):
     for _ in range(3):
         page = client.get("/")
     assert not cached(page)
+
+
+def test_many_readers_move_on_at_once_and_missing_versions_start_afresh():
+    """A reply watched by thousands moves each watcher's version on (one round trip on Redis)."""
+    from django.core.cache import cache
+
+    from core import page_cache
+
+    readers = [900_001, 900_002, 900_003]
+    before = [page_cache.stamp([page_cache.reader_scope(pk)]) for pk in readers]
+    cache.delete(f"{page_cache.KEY_PREFIX}:v:{page_cache.reader_scope(900_004)}")  # never seen
+    page_cache.changed(readers=[*readers, 900_004], lists=False)
+    after = [page_cache.stamp([page_cache.reader_scope(pk)]) for pk in readers]
+    assert all(old != new for old, new in zip(before, after, strict=True))
+    assert cache.get(f"{page_cache.KEY_PREFIX}:v:{page_cache.reader_scope(900_004)}") is not None
