@@ -18,7 +18,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 
 from core.markdown import QUOTE_RE, mentioned_usernames
 from notifications.models import NotificationKind
-from notifications.services import Notice, in_language_of, notify, notify_many
+from notifications.services import Notice, in_language_of, language_of, notify, notify_many
 
 from . import permissions
 from .models import (
@@ -287,18 +287,22 @@ def _announce_post(post: Post, only_usernames: list[str] | None = None) -> int:
         "post_number": post.number,
         "excerpt": _excerpt(post),
     }
+    url = post.get_absolute_url()
+    titles: dict[tuple[str, str], str] = {}  # one per kind and language, not per person (2,000 watchers)
     notices = []
     for person in _readers(list(wanted), post.topic):
         kind = wanted[person.pk]
-        with in_language_of(person):
-            title = _title(kind, post)
+        key = (kind, language_of(person))
+        if key not in titles:
+            with translation.override(key[1]):
+                titles[key] = _title(kind, post)
         notices.append(
             Notice(
                 person,
                 kind,
                 actor=post.author,
-                title=title,
-                url=post.get_absolute_url(),
+                title=titles[key],
+                url=url,
                 data=data,
                 dedupe_key=f"forum:post:{post.pk}:to:{person.pk}",
             )

@@ -309,3 +309,20 @@ def test_no_email_for_a_reply_already_read_in_the_topic(run, people, settings):
     drain_outbox.apply()
     assert OutboxEmail.objects.get().state == OutboxState.SKIPPED
     assert mail.outbox == []
+
+
+def test_each_watcher_reads_the_title_in_their_own_language(run):
+    topic = run(TopicFactory, title="Open data portals")
+    watchers = {code: OfficialFactory(preferred_language=code) for code in ("en", "es", "fr")}
+    for person in watchers.values():
+        run(watching.set_topic_level, person, topic, WatchLevel.WATCHING)
+    author = OfficialFactory(display_name="Amina Diallo")
+    run(services.create_reply, author, topic, "We publish every dataset weekly.")
+    titles = {
+        code: Notification.objects.get(recipient=person, kind="watched_post").title
+        for code, person in watchers.items()
+    }
+    assert titles["en"] == "Amina Diallo posted in “Open data portals”"
+    assert titles["es"].startswith("Amina Diallo publicó") and titles["fr"].startswith(
+        "Amina Diallo a publié"
+    )
