@@ -70,3 +70,19 @@ def test_spanish_and_english_readers_get_their_own_language(event):
     english = Client()
     assert "since the start" in fetch(english, event["event"])[0]
     assert "since the start" not in fetch(spanish, event["event"])[0]
+
+
+def test_the_refetch_costs_a_fixed_number_of_queries_whatever_the_replies(event):
+    """The event and the linked topics this reader may see; the replies too when not kept."""
+    author = OfficialFactory()
+    counts = {}
+    for size in ("few", "many"):
+        if size == "many":
+            for number in range(40):
+                forum_services.create_reply(
+                    author, event["public"], f"Another city answers, number {number}."
+                )
+        _page, rendered = fetch(Client(), event["event"])
+        _page, shared = fetch(Client(), event["event"])
+        counts[size] = (rendered, shared)
+    assert counts["few"] == counts["many"] == (4, 2)
