@@ -19,8 +19,9 @@ A signed-in reader's pages are their own: filed under their id and their ``reade
 well, which moves on with anything they do themselves (every POST, PUT, PATCH or DELETE they
 make: ``RequestVersionsMiddleware``), with what others do to them (a notification, a message, a
 group, a verification, a change to their account: see ``changed(readers=...)`` callers,
-accounts/signals.py and groups/signals.py), and with whatever the page's own view changes (reading a topic moves the
-read position: that page is not stored). ``PAGE_CACHE_SIGNED_IN = False`` turns this half off.
+accounts/signals.py and groups/signals.py), and with whatever the page's own view changes
+(reading a topic moves the read position: that page is not stored).
+``PAGE_CACHE_SIGNED_IN = False`` turns this half off.
 
 Never cached: htmx partials, query strings other than ``?page=N``, responses other than 200,
 responses that set a cookie, pages with a message waiting to be shown, anonymous readers with
