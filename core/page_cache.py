@@ -7,6 +7,7 @@ view. Each cached page is filed under the current *versions* of what it shows:
 - ``site``: everything (categories, people's names and badges, the event banner);
 - ``lists``: the topic lists (any topic created, bumped, renamed, pinned, hidden...);
 - ``topic:<id>``: one topic page (its posts, likes, state, summary, highlights);
+- ``search``: every search's answer (moves on with any topic or list: ``changed``);
 - ``reader:<id>``: what one signed-in person sees of their own (read state, notifications,
   messages, drafts, votes, preferences, groups, verification).
 
@@ -59,6 +60,7 @@ MAX_AGE = 60
 KEY_PREFIX = "anonpage"
 SITE = "site"
 LISTS = "lists"
+SEARCH = "search"
 CSRF_PLACEHOLDER = b"\x00csrf-token\x00"
 # A CSRF token as templates print it: a hidden form field or the htmx header in <body>.
 _CSRF_TOKEN_RE = re.compile(
@@ -107,10 +109,13 @@ def changed(
 ) -> None:
     """What anonymous readers see changed: drop the pages that show it, once the write commits.
 
-    `topic_ids`: those topic pages; `lists`: every topic list; `site`: every cached page;
-    `readers`: what these people have read (values kept under ``reader_scope``). Never raises.
+    `topic_ids`: those topic pages; `lists`: every topic list (either also drops every search's
+    answer); `site`: every cached page; `readers`: what these people have read (values kept
+    under ``reader_scope``). Never raises.
     """
     scopes = [topic_scope(int(topic_id)) for topic_id in topic_ids if topic_id]
+    if lists or scopes:
+        scopes.append(SEARCH)  # a topic or a list changed: so may any search's answer
     scopes += [reader_scope(int(user_id)) for user_id in readers]
     if lists:
         scopes.append(LISTS)

@@ -25,6 +25,7 @@ state, so they never show up, and unhiding needs no re-indexing.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import unicodedata
@@ -509,6 +510,16 @@ def search(user, query: ParsedQuery | str, *, page: int = 1, per_page: int = PER
     Never returns hidden or withdrawn posts, nor posts of topics outside
     `visible_topics(user)`. Bad input gives `error` or `notes`, never an exception.
     """
+    results, posts = prepare(user, query, page=page)
+    if posts is not None:
+        run(results, posts, per_page=per_page)
+    return results
+
+
+def prepare(user, query: ParsedQuery | str, *, page: int = 1) -> tuple[SearchResults, QuerySet | None]:
+    """A search up to the point of running it: its checks and filters (errors, the topic or
+    category it is narrowed to, in ``results``) and the posts that match, not yet fetched
+    (None: there is nothing to run). ``run`` finishes it; ``cache_name`` names it."""
     parsed = parse_query(query) if isinstance(query, str) else query
     results = SearchResults(query=parsed, page=max(1, min(page, MAX_PAGE)))
     if not parsed.has_words and not parsed.has_filters:
@@ -518,29 +529,52 @@ def search(user, query: ParsedQuery | str, *, page: int = 1, per_page: int = PER
             results.error = _("Type a word or two to search for; punctuation alone finds nothing.")
         else:
             results.error = _("Type what you are looking for.")
-        return results
+        return results, None
     if parsed.has_words and not parsed.has_filters and sum(len(w) for w in parsed.words) < 2:
         results.error = _("Type at least two letters to search.")
-        return results
+        return results, None
     if parsed.in_bookmarks and not user.is_authenticated:
         results.error = _("Sign in to search your bookmarks.")
-        return results
+        return results, None
 
     # Searching inside one topic works wherever its link does, unlisted topics included.
     topics = readable_topics(user) if parsed.topic_id else visible_topics(user)
     posts = Post.objects.filter(state=PostState.VISIBLE, topic__in=topics)
     posts = _apply_filters(user, parsed, posts, results)
     if results.error:
-        return results
+        return results, None
 
-    backend = _PostgresBackend(parsed) if _is_postgres() else _SqliteBackend(parsed)
+    backend = _backend(parsed)
     if parsed.has_words:
         posts = posts.filter(backend.match())
         if parsed.in_title:
             posts = posts.filter(number=1).filter(backend.match_title())
     elif parsed.in_title:
         posts = posts.filter(number=1)
+    return results, posts
 
+
+def cache_name(results: SearchResults, posts: QuerySet, *, per_page: int = PER_PAGE) -> str | None:
+    """A name for what ``run`` finds, for a cache: the matching posts' query itself (so every
+    visibility, person's filter and word has its own), the page, the order and the language.
+    None when the answer cannot be kept under the forum's versions: a search of one's bookmarks
+    (they change with the person's own version only) or of open topics (it holds the clock)."""
+    parsed = results.query
+    if parsed.in_bookmarks or parsed.status == "open":
+        return None
+    sql, params = posts.query.sql_with_params()
+    digest = hashlib.sha1(f"{sql}|{params!r}".encode(), usedforsecurity=False).hexdigest()
+    return f"{digest}:{results.page}:{per_page}:{parsed.order}:{current_language()}"
+
+
+def _backend(parsed: ParsedQuery):
+    return _PostgresBackend(parsed) if _is_postgres() else _SqliteBackend(parsed)
+
+
+def run(results: SearchResults, posts: QuerySet, *, per_page: int = PER_PAGE) -> SearchResults:
+    """Fetch a prepared search's page of hits into ``results`` (see ``prepare``)."""
+    parsed = results.query
+    backend = _backend(parsed)
     candidates = _newest_matches(posts, CANDIDATES_PER_PAGE * results.page, words=parsed.has_words)
     ranked = Post.objects.filter(pk__in=candidates)
     if parsed.has_words and parsed.order == "relevance":

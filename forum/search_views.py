@@ -1,19 +1,22 @@
 """/search (the page) and /search.json (the Discourse-shaped answer). Thin: forum.search does the work."""
 
+import hashlib
 import time
 
 from django.core.cache import cache
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts import avatars
-from core import clean
+from core import clean, page_cache
 
 from . import permissions
 from .models import TopicStatus
-from .search import STATUSES, SearchResults, apply_form_filters, parse_query, search
+from .search import STATUSES, SearchResults, apply_form_filters, cache_name, parse_query, prepare, run, search
 
 # Anonymous searches per minute and per address; signed-in people are not limited here.
 ANONYMOUS_SEARCHES_PER_MINUTE = 15
@@ -73,19 +76,19 @@ def search_page(request):
     """Results grouped by topic (the best matching post of each), with filters and clear messages."""
     text, parsed = _query(request)
     submitted = bool(text.strip()) or parsed.has_filters
-    results, status, wait_message = None, 200, ""
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
+    results_html, status, wait_message = "", 200, ""
     if submitted:
         wait = rate_limit_wait(request)
         if wait:
             status, wait_message = 429, _rate_message(wait)
         else:
-            results = search(request.user, parsed, page=_page_number(request))
-    querystring = request.GET.copy()
-    querystring.pop("page", None)
+            results_html = _results_html(request, parsed, querystring)
     context = {
         "q": text,
         "parsed": parsed,
-        "results": results,
+        "results_html": results_html,
         "wait_message": wait_message,
         "querystring": querystring,
         "categories": permissions.visible_categories(request.user).order_by("position", "name"),
@@ -93,6 +96,32 @@ def search_page(request):
         "form": request.GET,
     }
     return render(request, "forum/search.html", context, status=status)
+
+
+def _results_html(request, parsed, querystring) -> str:
+    """The hits as HTML, kept in the cache for everyone whose search is the same query (the same
+    words, filters and visibility: ``search.cache_name``) until a topic, a list, the site or, for
+    a signed-in person, their own version moves on, and at most ``page_cache.MAX_AGE`` seconds
+    (the hits say "3 minutes ago"). A repeated search, or paging back, runs no query."""
+    results, posts = prepare(request.user, parsed, page=_page_number(request))
+
+    def render_results() -> str:
+        if posts is not None:
+            run(results, posts)
+        return render_to_string(
+            "forum/_search_results.html", {"results": results, "querystring": querystring}
+        )
+
+    name = cache_name(results, posts) if posts is not None else None
+    if name is None:
+        return mark_safe(render_results())
+    scopes = [page_cache.SEARCH]
+    if request.user.is_authenticated:  # their groups are a subquery of the search: not in its name
+        scopes.append(page_cache.reader_scope(request.user.pk))
+    links = hashlib.sha1(querystring.urlencode().encode(), usedforsecurity=False).hexdigest()
+    return mark_safe(
+        page_cache.kept(f"search:{name}:{links}", scopes, render_results, timeout=page_cache.MAX_AGE)
+    )
 
 
 @require_GET
