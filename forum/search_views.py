@@ -99,10 +99,11 @@ def search_page(request):
 
 
 def _results_html(request, parsed, querystring) -> str:
-    """The hits as HTML, kept in the cache for everyone whose search is the same query (the same
-    words, filters and visibility: ``search.cache_name``) until a topic, a list, the site or, for
-    a signed-in person, their own version moves on, and at most ``page_cache.MAX_AGE`` seconds
-    (the hits say "3 minutes ago"). A repeated search, or paging back, runs no query."""
+    """The hits as HTML, kept in the cache for the same query (the same words, filters and
+    visibility: ``search.cache_name``), shared by anonymous readers and each signed-in person's
+    own, until a topic, a list, the site or that person's own version moves on, and at most
+    ``page_cache.MAX_AGE`` seconds (the hits say "3 minutes ago"). A repeated search, or paging
+    back, runs no search query."""
     results, posts = prepare(request.user, parsed, page=_page_number(request))
 
     def render_results() -> str:
@@ -115,13 +116,13 @@ def _results_html(request, parsed, querystring) -> str:
     name = cache_name(results, posts) if posts is not None else None
     if name is None:
         return mark_safe(render_results())
-    scopes = [page_cache.SEARCH]
+    scopes, whose = [page_cache.SEARCH], "a"
     if request.user.is_authenticated:  # their groups are a subquery of the search: not in its name
         scopes.append(page_cache.reader_scope(request.user.pk))
+        whose = f"r{request.user.pk}"
     links = hashlib.sha1(querystring.urlencode().encode(), usedforsecurity=False).hexdigest()
-    return mark_safe(
-        page_cache.kept(f"search:{name}:{links}", scopes, render_results, timeout=page_cache.MAX_AGE)
-    )
+    name = f"search:{whose}:{name}:{links}"
+    return mark_safe(page_cache.kept(name, scopes, render_results, timeout=page_cache.MAX_AGE))
 
 
 @require_GET

@@ -84,6 +84,14 @@ def test_a_new_post_a_hidden_post_and_a_new_title_show_on_the_next_search(public
     assert "Streetlights that dim at night" not in text and "Lamps that dim at dawn" in text
 
 
+def test_each_signed_in_person_has_their_own_copy_even_when_the_query_is_the_same(public):
+    first, second = signed_in(StaffFactory()), signed_in(StaffFactory())  # both read everything
+    page(first)
+    page(first)
+    assert any("forum_post" in query["sql"] for query in _queries(second))
+    assert not any("forum_post" in query["sql"] for query in _queries(second))
+
+
 def test_an_answer_is_never_shown_to_someone_who_may_read_less(public):
     secret = TopicFactory(
         category=CategoryFactory(read_access=ReadAccess.VERIFIED), title="Streetlights tender"
