@@ -133,7 +133,8 @@ def client_as(client, db):
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    """Hashing a password the production way takes ~0.3 s; tests create many users."""
+    """Hashing a password the production way (Argon2id, accounts/hashers.py) takes tens of
+    milliseconds; tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
