@@ -105,17 +105,23 @@ def _bump(scopes: Iterable[str]) -> None:
 
 
 def changed(
-    *, topic_ids: Iterable[int] = (), lists: bool = True, site: bool = False, readers: Iterable[int] = ()
+    *,
+    topic_ids: Iterable[int] = (),
+    lists: bool = True,
+    site: bool = False,
+    readers: Iterable[int] = (),
+    search: bool | None = None,
 ) -> None:
     """What anonymous readers see changed: drop the pages that show it, once the write commits.
 
-    `topic_ids`: those topic pages; `lists`: every topic list (either also drops every search's
-    answer); `site`: every cached page; `readers`: what these people have read (values kept
-    under ``reader_scope``). Never raises.
+    `topic_ids`: those topic pages; `lists`: every topic list; `site`: every cached page;
+    `readers`: what these people have read (values kept under ``reader_scope``); `search`:
+    every search's answer, by default whenever topic pages or lists change (a like or a vote,
+    which no search shows, passes False). Never raises.
     """
     scopes = [topic_scope(int(topic_id)) for topic_id in topic_ids if topic_id]
-    if lists or scopes:
-        scopes.append(SEARCH)  # a topic or a list changed: so may any search's answer
+    if search or (search is None and (lists or scopes)):
+        scopes.append(SEARCH)
     scopes += [reader_scope(int(user_id)) for user_id in readers]
     if lists:
         scopes.append(LISTS)

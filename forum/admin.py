@@ -2,6 +2,8 @@
 every change to them goes through forum/services.py (moderators use the topic page)."""
 
 from django.contrib import admin
+from taggit.admin import TagAdmin
+from taggit.models import Tag
 
 from core import page_cache
 
@@ -30,6 +32,21 @@ class CategoryAdmin(page_cache.DropsPagesAdmin, admin.ModelAdmin):
         category = form.instance
         restricted = CategoryGroup.objects.filter(category=category).exists()
         Category.objects.filter(pk=category.pk).update(group_restricted=restricted)
+
+
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class ForumTagAdmin(page_cache.DropsPagesAdmin, TagAdmin):
+    """django-taggit's tag admin; a tag renamed, merged or deleted here shows at once on every
+    kept page and search (lists, topic pages and `tag:` searches show tags)."""
+
+    def merge_tags_view(self, request):
+        response = super().merge_tags_view(request)
+        if request.method == "POST":
+            page_cache.changed(site=True)
+        return response
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -169,7 +169,7 @@ def post_edited(post: Post) -> None:
 
 def post_liked(post: Post) -> None:
     """A like given or taken back; the count is read as it stands now (one query)."""
-    page_cache.changed(topic_ids=[post.topic_id])
+    page_cache.changed(topic_ids=[post.topic_id], search=False)  # search hits show no likes
     like_count = Post.objects.filter(pk=post.pk).values_list("like_count", flat=True).first() or 0
     publish_on_commit(
         topic_channel(post.topic_id), "post_liked", {**_post_data(post), "like_count": like_count}
@@ -213,11 +213,11 @@ def _poll_data(poll) -> dict:
 
 def poll_voted(poll) -> None:
     """A vote cast, changed or withdrawn: open pages refetch the poll's results (forum/polls.py)."""
-    page_cache.changed(topic_ids=[poll.post.topic_id], lists=False)
+    page_cache.changed(topic_ids=[poll.post.topic_id], lists=False, search=False)
     publish_on_commit(topic_channel(poll.post.topic_id), "poll_voted", _poll_data(poll))
 
 
 def poll_status(poll) -> None:
     """A poll closed or reopened by a moderator: open pages refetch the whole poll."""
-    page_cache.changed(topic_ids=[poll.post.topic_id], lists=False)
+    page_cache.changed(topic_ids=[poll.post.topic_id], lists=False, search=False)
     publish_on_commit(topic_channel(poll.post.topic_id), "poll_status", _poll_data(poll))

@@ -8,9 +8,12 @@ somebody who may read more than they may.
 import re
 
 import pytest
+from django.contrib import admin
+from django.core.management import call_command
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
+from taggit.models import Tag
 
 from forum import services
 from forum.models import ReadAccess
@@ -128,6 +131,35 @@ def test_each_language_has_its_own_answer(public):
     french, _queries_run = page(Client(headers={"accept-language": "fr"}))
     assert "Résultats" in french
     assert "Results" in english and "Résultats" not in english
+
+
+def test_a_like_or_a_vote_keeps_the_answer_and_a_rebuilt_index_drops_it(public):
+    client = signed_in(OfficialFactory())
+    page(client)
+    services.toggle_like(OfficialFactory(), public.posts.get(number=1))  # no search shows likes
+    assert not any("forum_post" in query["sql"] for query in _queries(client))
+    call_command("search_reindex", verbosity=0)
+    assert any("forum_post" in query["sql"] for query in _queries(client))
+
+
+def test_a_tag_renamed_in_the_admin_shows_on_the_next_search():
+    services.create_topic(
+        ModeratorFactory(),
+        CategoryFactory(),
+        "Streetlights on every bridge",
+        "Streetlights.",
+        tags=["lighting"],
+    )
+    client = signed_in(OfficialFactory())
+    url = "/search?q=streetlights+tag:lighting"
+    for _ in range(2):
+        assert "on every bridge" in page(client, url)[0]
+    tag = Tag.objects.get(name="lighting")
+    tag.name = "lamps"
+    tag_admin = admin.site._registry[Tag]
+    tag_admin.save_model(RequestFactory().post("/admin/"), tag, None, True)
+    assert "on every bridge" not in page(client, url)[0]
+    assert "on every bridge" in page(client, "/search?q=streetlights+tag:lamps")[0]
 
 
 def test_a_search_of_bookmarks_is_never_kept(public):

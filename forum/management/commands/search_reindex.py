@@ -6,6 +6,7 @@ python manage.py search_reindex
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from core import page_cache
 from forum.models import Post
 from forum.search import reindex_all
 
@@ -20,4 +21,5 @@ class Command(BaseCommand):
         total = Post.objects.count()
         with tqdm(total=total, unit="post", desc="search_reindex", disable=options["verbosity"] == 0) as bar:
             done = reindex_all(batch_size=batch_size, progress=bar.update)
+        page_cache.changed(lists=False, search=True)  # searches kept from the old index
         self.stdout.write(f"Indexed {done} posts.")
