@@ -160,6 +160,24 @@ def test_signed_in_pages_from_the_page_cache_cost_one_query(client):
     assert measured == {name: [budget, budget] for name, budget in SIGNED_IN_CACHED_BUDGETS.items()}
 
 
+# The search page signed in, narrowed to a category: the session's person, the category filtered
+# on, the newest post's id, the newest matches, their ranking and the page's posts with their
+# topics, categories and authors, the categories of the filter form. Kept for the same search
+# (forum/search_views.py): the person, the category filtered on and the form's categories.
+SEARCH_BUDGETS = {"rendered": 7, "kept": 3}
+
+
+def test_a_search_costs_the_same_whatever_the_matches(client):
+    small = build_forum(2)
+    client.force_login(small["reader"])
+    measured = {"rendered": [], "kept": []}
+    for data in (small, build_forum(40)):  # 5 matching topics, then 45: more than a page
+        url = f"/search?q=reply&category={data['category'].slug}"
+        measured["rendered"].append(count_queries(client, url, rendered=True))
+        measured["kept"].append(count_queries(client, url))
+    assert measured == {name: [budget, budget] for name, budget in SEARCH_BUDGETS.items()}
+
+
 def test_exact_budget_for_a_topic_page(client, django_assert_num_queries):
     data = build_forum(2)
     url = data["topic"].post_url(data["topic"].highest_post_number)
